@@ -1,0 +1,194 @@
+//! Group commit: many writers, one fsync.
+//!
+//! A writer commits its batch into the engine's journal buffer, then takes a [`Ticket`]
+//! (a number that only grows). The committer thread repeatedly reads the newest ticket
+//! handed out, fsyncs the journal, and publishes that ticket as durable. Because a
+//! writer's batch is in the journal *before* its ticket is taken, a sync that starts
+//! after the committer read ticket `t` covers every batch whose ticket is `<= t`.
+//!
+//! Waiting is a plain [`Future`] so the crate needs no async runtime; the committer wakes
+//! the wakers of every ticket it made durable.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use parking_lot::{Condvar, Mutex};
+
+use crate::{Error, Result};
+
+/// A position in the journal a writer waits to see synced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Ticket(pub u64);
+
+/// Shared state between writers and the committer thread.
+pub struct Durability {
+    issued: AtomicU64,
+    durable: AtomicU64,
+    failed: Mutex<Option<String>>,
+    waiters: Mutex<Vec<(u64, Waker)>>,
+    work: Mutex<bool>,
+    work_ready: Condvar,
+    durable_cv: Condvar,
+    stop: AtomicBool,
+}
+
+impl std::fmt::Debug for Durability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Durability")
+            .field("issued", &self.issued.load(Ordering::Relaxed))
+            .field("durable", &self.durable.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+impl Durability {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Durability {
+            issued: AtomicU64::new(0),
+            durable: AtomicU64::new(0),
+            failed: Mutex::new(None),
+            waiters: Mutex::new(Vec::new()),
+            work: Mutex::new(false),
+            work_ready: Condvar::new(),
+            durable_cv: Condvar::new(),
+            stop: AtomicBool::new(false),
+        })
+    }
+
+    /// Takes a ticket for a batch already committed to the journal buffer and wakes the
+    /// committer.
+    pub(crate) fn issue(&self) -> Ticket {
+        let t = self.issued.fetch_add(1, Ordering::AcqRel) + 1;
+        let mut pending = self.work.lock();
+        *pending = true;
+        self.work_ready.notify_one();
+        Ticket(t)
+    }
+
+    /// A future that resolves once the ticket's batch is on disk.
+    pub fn wait(self: &Arc<Self>, ticket: Ticket) -> DurableFuture {
+        DurableFuture {
+            durability: Arc::clone(self),
+            ticket: ticket.0,
+        }
+    }
+
+    /// Blocks the calling thread until the ticket is durable (for sync callers).
+    pub fn wait_blocking(&self, ticket: Ticket) -> Result<()> {
+        let mut guard = self.work.lock();
+        loop {
+            if let Some(e) = self.failed.lock().clone() {
+                return Err(Error::SyncFailed(e));
+            }
+            if self.durable.load(Ordering::Acquire) >= ticket.0 {
+                return Ok(());
+            }
+            self.durable_cv.wait(&mut guard);
+        }
+    }
+
+    fn poll_ticket(&self, ticket: u64, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        if let Some(e) = self.failed.lock().clone() {
+            return Poll::Ready(Err(Error::SyncFailed(e)));
+        }
+        if self.durable.load(Ordering::Acquire) >= ticket {
+            return Poll::Ready(Ok(()));
+        }
+        let mut waiters = self.waiters.lock();
+        // Re-check under the waiter lock: the committer publishes `durable` before it
+        // takes this lock to wake, so either we see the new value or it sees our waker.
+        if self.durable.load(Ordering::Acquire) >= ticket {
+            return Poll::Ready(Ok(()));
+        }
+        waiters.push((ticket, cx.waker().clone()));
+        Poll::Pending
+    }
+
+    /// The committer loop: runs on its own thread until [`Durability::shutdown`].
+    pub(crate) fn run_committer(&self, sync: impl Fn() -> std::result::Result<(), String>) {
+        loop {
+            {
+                let mut pending = self.work.lock();
+                while !*pending && !self.stop.load(Ordering::Acquire) {
+                    self.work_ready.wait(&mut pending);
+                }
+                if !*pending && self.stop.load(Ordering::Acquire) {
+                    return;
+                }
+                *pending = false;
+            }
+            let target = self.issued.load(Ordering::Acquire);
+            if let Err(e) = sync() {
+                tracing::error!(error = %e, "journal fsync failed; refusing further writes");
+                *self.failed.lock() = Some(e);
+                self.wake_all();
+                return;
+            }
+            self.durable.store(target, Ordering::Release);
+            self.wake_upto(target);
+        }
+    }
+
+    fn wake_upto(&self, target: u64) {
+        let ready: Vec<Waker> = {
+            let mut waiters = self.waiters.lock();
+            let mut ready = Vec::new();
+            waiters.retain(|(t, w)| {
+                if *t <= target {
+                    ready.push(w.clone());
+                    false
+                } else {
+                    true
+                }
+            });
+            ready
+        };
+        for w in ready {
+            w.wake();
+        }
+        let _guard = self.work.lock();
+        self.durable_cv.notify_all();
+    }
+
+    fn wake_all(&self) {
+        let ready: Vec<(u64, Waker)> = std::mem::take(&mut *self.waiters.lock());
+        for (_, w) in ready {
+            w.wake();
+        }
+        let _guard = self.work.lock();
+        self.durable_cv.notify_all();
+    }
+
+    /// Asks the committer to finish the pending sync and stop.
+    pub(crate) fn shutdown(&self) {
+        self.stop.store(true, Ordering::Release);
+        let mut pending = self.work.lock();
+        *pending = true;
+        self.work_ready.notify_all();
+    }
+
+    /// Tickets issued and tickets durable, for metrics and tests.
+    pub fn positions(&self) -> (u64, u64) {
+        (
+            self.issued.load(Ordering::Acquire),
+            self.durable.load(Ordering::Acquire),
+        )
+    }
+}
+
+/// Resolves when a write's journal position has been synced.
+pub struct DurableFuture {
+    durability: Arc<Durability>,
+    ticket: u64,
+}
+
+impl Future for DurableFuture {
+    type Output = Result<()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.durability.poll_ticket(self.ticket, cx)
+    }
+}

@@ -1,0 +1,38 @@
+//! shoal's storage: one embedded LSM engine (fjall) per node, the partitions of every
+//! table laid out in it, each partition's command log, and group commit.
+//!
+//! It is not: a request handler, an expression evaluator, or the catalog's schema (the
+//! server keeps table metadata and stores it here as opaque bytes through [`Store::meta`]).
+//! It has no async runtime: callers run it on a blocking pool and await durability
+//! through [`Durability::wait`], a plain `Future`.
+//!
+//! Layout (three keyspaces in one fjall database, so that one journal and one fsync
+//! cover every partition):
+//!
+//! ```text
+//! data: table_or_index_id u64 BE | point u64 BE | item key suffix  -> encoded item
+//! log:  partition_id u64 BE | sequence u64 BE                      -> log record (log.rs)
+//! meta: opaque keys owned by the server's catalog, plus "stats/<partition id>"
+//! ```
+//!
+//! Invariants a reader must keep:
+//! 1. A partition owns the contiguous, inclusive point range `[start, end]` of its table.
+//! 2. Every write to a partition is one atomic fjall batch holding its log record at the
+//!    next sequence number and the data change; the sequence only grows. There is no
+//!    separate replay step: data and log can never disagree.
+//! 3. A write is acknowledged only after [`Durability::wait`] returns for its ticket,
+//!    which happens after a journal fsync that covers it (group commit).
+//! 4. Writes to one partition are serialised by the partition's write lock, so log order
+//!    is apply order and conditional writes see the latest committed item.
+
+mod durability;
+mod error;
+mod log;
+mod partition;
+mod store;
+
+pub use durability::{Durability, DurableFuture, Ticket};
+pub use error::{Error, Result};
+pub use log::{LogOp, LogRecord};
+pub use partition::{Change, Partition, PartitionDesc, PartitionStats, ScanBatch, Written};
+pub use store::{Store, StoreConfig};

@@ -1,0 +1,302 @@
+//! [`Partition`]: one contiguous point range of a table, its write lock, its log and its
+//! statistics.
+//!
+//! The write path is `write()`: under the partition's write lock it reads the current
+//! item, lets the caller decide the change (conditions and updates are evaluated there,
+//! against the latest committed item), and commits the log record and the data change as
+//! one atomic batch at the next sequence number. The caller then awaits the returned
+//! ticket before acknowledging (invariant 3 of the crate).
+
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use shoal_types::{codec, size, Item};
+
+use crate::log::{log_key, LogOp, LogRecord};
+use crate::store::Inner;
+use crate::{Result, Ticket};
+
+/// Where a partition sits. Stored by the catalog; immutable for the partition's life (a
+/// split makes new partitions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionDesc {
+    /// Unique across the node, never reused.
+    pub id: u64,
+    /// The table (or index) whose items it holds; the first 8 bytes of its data keys.
+    pub table_id: u64,
+    /// First point it owns (inclusive).
+    pub start: u64,
+    /// Last point it owns (inclusive).
+    pub end: u64,
+    /// Whether log records carry the item's previous image (needed by streams and
+    /// index maintenance).
+    pub log_old_images: bool,
+}
+
+/// What the caller of [`Partition::write`] decided to do with the item.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// Store this item (create or replace).
+    Put(Item),
+    /// Delete the item (a no-op delete of an absent item is still logged, as DynamoDB
+    /// still counts it as a write).
+    Delete,
+    /// Delete the item because its TTL expired.
+    Expire,
+}
+
+/// The outcome of a committed write.
+#[derive(Debug)]
+pub struct Written {
+    /// The item before the write.
+    pub old: Option<Item>,
+    /// The item after the write.
+    pub new: Option<Item>,
+    /// The log sequence number of the write.
+    pub seq: u64,
+    /// Await this (through [`crate::Durability::wait`]) before acknowledging.
+    pub ticket: Ticket,
+}
+
+/// Counters of a partition, maintained on every write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PartitionStats {
+    /// Items stored.
+    pub items: u64,
+    /// Sum of DynamoDB item sizes.
+    pub bytes: u64,
+    /// Last applied log sequence number (0 before the first write).
+    pub last_seq: u64,
+}
+
+/// One page of a partition scan.
+#[derive(Debug, Default)]
+pub struct ScanBatch {
+    /// `(data key, item)` in storage order.
+    pub items: Vec<(Vec<u8>, Item)>,
+    /// True when the partition's range is exhausted.
+    pub done: bool,
+}
+
+/// A partition of a table on this node.
+#[derive(Debug)]
+pub struct Partition {
+    desc: PartitionDesc,
+    inner: Arc<Inner>,
+    /// Next sequence number to assign; holding it serialises writes (invariant 4).
+    write_lock: Mutex<u64>,
+    last_seq: AtomicU64,
+    items: AtomicI64,
+    bytes: AtomicI64,
+}
+
+impl Partition {
+    pub(crate) fn new(desc: PartitionDesc, inner: Arc<Inner>, stats: PartitionStats) -> Self {
+        Partition {
+            desc,
+            inner,
+            write_lock: Mutex::new(stats.last_seq + 1),
+            last_seq: AtomicU64::new(stats.last_seq),
+            items: AtomicI64::new(stats.items as i64),
+            bytes: AtomicI64::new(stats.bytes as i64),
+        }
+    }
+
+    /// Where the partition sits.
+    pub fn desc(&self) -> &PartitionDesc {
+        &self.desc
+    }
+
+    /// Whether the point falls in this partition's range.
+    pub fn contains(&self, point: u64) -> bool {
+        self.desc.start <= point && point <= self.desc.end
+    }
+
+    /// The full data key of an item: `table id | point | key suffix`.
+    pub fn data_key(&self, point: u64, suffix: &[u8]) -> Vec<u8> {
+        let mut k = Vec::with_capacity(16 + suffix.len());
+        k.extend_from_slice(&self.desc.table_id.to_be_bytes());
+        k.extend_from_slice(&point.to_be_bytes());
+        k.extend_from_slice(suffix);
+        k
+    }
+
+    /// Reads the latest committed item at the key.
+    pub fn get(&self, point: u64, suffix: &[u8]) -> Result<Option<Item>> {
+        let key = self.data_key(point, suffix);
+        match self.inner.data.get(&key)? {
+            Some(bytes) => Ok(Some(codec::decode_item(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Reads the item, lets `decide` choose the change, and commits it with its log
+    /// record. An error from `decide` writes nothing and is returned as is.
+    pub fn write<E: From<crate::Error>>(
+        &self,
+        point: u64,
+        suffix: &[u8],
+        decide: impl FnOnce(Option<&Item>) -> std::result::Result<Change, E>,
+    ) -> std::result::Result<Written, E> {
+        let key = self.data_key(point, suffix);
+        let mut next_seq = self.write_lock.lock();
+        let old = match self.inner.data.get(&key).map_err(crate::Error::from)? {
+            Some(bytes) => Some(codec::decode_item(&bytes).map_err(crate::Error::from)?),
+            None => None,
+        };
+        let change = decide(old.as_ref())?;
+        let seq = *next_seq;
+        let old_size = old.as_ref().map(|i| size::item_size(i) as u32);
+        let mut old_image = Vec::new();
+        if self.desc.log_old_images {
+            if let Some(o) = &old {
+                codec::encode_item(o, &mut old_image);
+            }
+        }
+        let mut batch = self.inner.db.batch();
+        let (op, new, new_size, new_image) = match change {
+            Change::Put(item) => {
+                let mut image = Vec::new();
+                codec::encode_item(&item, &mut image);
+                batch.insert(&self.inner.data, key.as_slice(), image.as_slice());
+                let s = size::item_size(&item) as u32;
+                (LogOp::Put, Some(item), s, image)
+            }
+            Change::Delete => {
+                batch.remove(&self.inner.data, key.as_slice());
+                (LogOp::Delete, None, 0, Vec::new())
+            }
+            Change::Expire => {
+                batch.remove(&self.inner.data, key.as_slice());
+                (LogOp::ExpireDelete, None, 0, Vec::new())
+            }
+        };
+        let record = LogRecord {
+            seq,
+            op,
+            timestamp_micros: now_micros(),
+            key: key.get(8..).unwrap_or_default().to_vec(),
+            old_size,
+            new_size,
+            new_image,
+            old_image,
+        };
+        let mut rec = Vec::with_capacity(64 + record.new_image.len());
+        record.encode(&mut rec);
+        batch.insert(&self.inner.log, log_key(self.desc.id, seq), rec);
+        batch.commit().map_err(crate::Error::from)?;
+        *next_seq = seq + 1;
+        self.last_seq.store(seq, Ordering::Release);
+        self.apply_stats(old_size, new.as_ref().map(|_| new_size));
+        let ticket = self.inner.durability.issue();
+        drop(next_seq);
+        Ok(Written {
+            old,
+            new,
+            seq,
+            ticket,
+        })
+    }
+
+    fn apply_stats(&self, old_size: Option<u32>, new_size: Option<u32>) {
+        let d_items = i64::from(new_size.is_some()) - i64::from(old_size.is_some());
+        let d_bytes = i64::from(new_size.unwrap_or(0)) - i64::from(old_size.unwrap_or(0));
+        self.items.fetch_add(d_items, Ordering::Relaxed);
+        self.bytes.fetch_add(d_bytes, Ordering::Relaxed);
+    }
+
+    /// Item count, byte size and last sequence number.
+    pub fn stats(&self) -> PartitionStats {
+        PartitionStats {
+            items: self.items.load(Ordering::Relaxed).max(0) as u64,
+            bytes: self.bytes.load(Ordering::Relaxed).max(0) as u64,
+            last_seq: self.last_seq.load(Ordering::Acquire),
+        }
+    }
+
+    /// Stats read under the write lock, so counters match `last_seq` exactly.
+    pub(crate) fn stats_consistent(&self) -> PartitionStats {
+        let _guard = self.write_lock.lock();
+        self.stats()
+    }
+
+    /// Up to `limit` items in storage order, starting after the data key `after` (or at
+    /// the start of the partition's range).
+    pub fn scan(&self, after: Option<&[u8]>, limit: usize) -> Result<ScanBatch> {
+        let lo = self.data_key(self.desc.start, &[]);
+        let mut hi = self.desc.table_id.to_be_bytes().to_vec();
+        hi.extend_from_slice(&self.desc.end.to_be_bytes());
+        // Every key of the range starts with table|point; the successor of `table|end`
+        // as a prefix is its increment, or the next table id when `end` is u64::MAX.
+        let upper = prefix_successor(&hi);
+        let mut batch = ScanBatch::default();
+        let iter = match (after, &upper) {
+            (Some(a), Some(u)) => self.inner.data.range::<&[u8], _>((
+                std::ops::Bound::Excluded(a),
+                std::ops::Bound::Excluded(u.as_slice()),
+            )),
+            (Some(a), None) => self
+                .inner
+                .data
+                .range::<&[u8], _>((std::ops::Bound::Excluded(a), std::ops::Bound::Unbounded)),
+            (None, Some(u)) => self
+                .inner
+                .data
+                .range::<&[u8], _>(lo.as_slice()..u.as_slice()),
+            (None, None) => self.inner.data.range::<&[u8], _>(lo.as_slice()..),
+        };
+        for guard in iter {
+            if batch.items.len() >= limit {
+                return Ok(batch);
+            }
+            let (k, v) = guard.into_inner()?;
+            batch.items.push((k.to_vec(), codec::decode_item(&v)?));
+        }
+        batch.done = true;
+        Ok(batch)
+    }
+
+    /// Log records with sequence numbers from `from_seq` on, at most `limit`.
+    pub fn read_log(&self, from_seq: u64, limit: usize) -> Result<Vec<LogRecord>> {
+        let lo = log_key(self.desc.id, from_seq);
+        let hi = log_key(self.desc.id, u64::MAX);
+        let mut out = Vec::new();
+        for guard in self
+            .inner
+            .log
+            .range::<&[u8], _>(lo.as_slice()..=hi.as_slice())
+        {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, v) = guard.into_inner()?;
+            let seq = k
+                .get(8..16)
+                .and_then(|s| <[u8; 8]>::try_from(s).ok())
+                .map(u64::from_be_bytes)
+                .ok_or_else(|| crate::Error::Corrupt("short log key".into()))?;
+            out.push(LogRecord::decode(seq, &v)?);
+        }
+        Ok(out)
+    }
+}
+
+/// The smallest byte string greater than every string with this prefix, if any.
+pub(crate) fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut p = prefix.to_vec();
+    while let Some(last) = p.pop() {
+        if last < u8::MAX {
+            p.push(last + 1);
+            return Some(p);
+        }
+    }
+    None
+}
+
+pub(crate) fn now_micros() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,261 @@
+//! [`Store`]: the node's one fjall database, its keyspaces, and the group committer.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
+use parking_lot::Mutex;
+
+use crate::log::{log_key, LogRecord};
+use crate::partition::{prefix_successor, Partition, PartitionDesc, PartitionStats};
+use crate::{Durability, Error, Result};
+
+/// How to open the store.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// Directory of the database (created if missing).
+    pub path: PathBuf,
+    /// Block cache size in bytes.
+    pub cache_bytes: u64,
+}
+
+/// Handles shared by the store and its partitions.
+pub(crate) struct Inner {
+    pub(crate) db: Database,
+    pub(crate) data: Keyspace,
+    pub(crate) log: Keyspace,
+    pub(crate) meta: Keyspace,
+    pub(crate) durability: Arc<Durability>,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inner")
+            .field("durability", &self.durability)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The node's storage. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+    committer: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
+}
+
+const STATS_PREFIX: &[u8] = b"stats/";
+const DELETE_CHUNK: usize = 1024;
+
+impl Store {
+    /// Opens (or creates) the database and starts the group committer thread.
+    pub fn open(config: StoreConfig) -> Result<Store> {
+        std::fs::create_dir_all(&config.path).map_err(|e| Error::Engine(fjall::Error::Io(e)))?;
+        let db = Database::builder(&config.path)
+            .cache_size(config.cache_bytes)
+            // Group commit decides when the journal reaches the disk (durability.rs).
+            .manual_journal_persist(true)
+            .open()?;
+        let data = db.keyspace("data", KeyspaceCreateOptions::default)?;
+        let log = db.keyspace("log", KeyspaceCreateOptions::default)?;
+        let meta = db.keyspace("meta", KeyspaceCreateOptions::default)?;
+        let durability = Durability::new();
+        let inner = Arc::new(Inner {
+            db,
+            data,
+            log,
+            meta,
+            durability,
+        });
+        let committer_inner = Arc::clone(&inner);
+        let handle = std::thread::Builder::new()
+            .name("shoal-commit".into())
+            .spawn(move || {
+                let db = committer_inner.db.clone();
+                committer_inner
+                    .durability
+                    .run_committer(|| db.persist(PersistMode::SyncData).map_err(|e| e.to_string()));
+            })
+            .map_err(|e| Error::Engine(fjall::Error::Io(e)))?;
+        Ok(Store {
+            inner,
+            committer: Arc::new(Mutex::new(Some(handle))),
+        })
+    }
+
+    /// The group-commit state; await [`Durability::wait`] on a write's ticket.
+    pub fn durability(&self) -> &Arc<Durability> {
+        &self.inner.durability
+    }
+
+    /// Stops the committer after a final sync and syncs everything. Idempotent.
+    pub fn close(&self) -> Result<()> {
+        self.inner.durability.shutdown();
+        if let Some(h) = self.committer.lock().take() {
+            let _ = h.join();
+        }
+        self.inner.db.persist(PersistMode::SyncAll)?;
+        Ok(())
+    }
+
+    /// Reads a metadata value.
+    pub fn meta_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self.inner.meta.get(key)?.map(|v| v.to_vec()))
+    }
+
+    /// Every metadata entry whose key starts with `prefix`, in key order.
+    pub fn meta_scan(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let mut out = Vec::new();
+        for guard in self.inner.meta.prefix(prefix) {
+            let (k, v) = guard.into_inner()?;
+            out.push((k.to_vec(), v.to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// Applies puts (`Some`) and deletes (`None`) of metadata atomically and durably
+    /// (fsync before returning): catalog changes are rare and must survive a crash.
+    pub fn meta_write(&self, entries: &[(Vec<u8>, Option<Vec<u8>>)]) -> Result<()> {
+        let mut batch = self.inner.db.batch().durability(Some(PersistMode::SyncAll));
+        for (k, v) in entries {
+            match v {
+                Some(v) => batch.insert(&self.inner.meta, k.as_slice(), v.as_slice()),
+                None => batch.remove(&self.inner.meta, k.as_slice()),
+            }
+        }
+        batch.commit()?;
+        Ok(())
+    }
+
+    /// Opens a partition: recovers its last sequence number and statistics from the
+    /// latest checkpoint plus the log records after it.
+    pub fn open_partition(&self, desc: PartitionDesc) -> Result<Arc<Partition>> {
+        let mut stats = self.read_checkpoint(desc.id)?;
+        let mut from = stats.last_seq + 1;
+        loop {
+            let p = Partition::new(desc.clone(), Arc::clone(&self.inner), stats);
+            let records = p.read_log(from, 4096)?;
+            if records.is_empty() {
+                break;
+            }
+            for r in &records {
+                apply_record_stats(&mut stats, r);
+                from = r.seq + 1;
+            }
+        }
+        Ok(Arc::new(Partition::new(
+            desc,
+            Arc::clone(&self.inner),
+            stats,
+        )))
+    }
+
+    fn read_checkpoint(&self, partition_id: u64) -> Result<PartitionStats> {
+        let Some(v) = self.inner.meta.get(stats_key(partition_id))? else {
+            return Ok(PartitionStats::default());
+        };
+        let word = |i: usize| -> Result<u64> {
+            v.get(i * 8..i * 8 + 8)
+                .and_then(|s| <[u8; 8]>::try_from(s).ok())
+                .map(u64::from_le_bytes)
+                .ok_or_else(|| Error::Corrupt("short stats checkpoint".into()))
+        };
+        Ok(PartitionStats {
+            last_seq: word(0)?,
+            items: word(1)?,
+            bytes: word(2)?,
+        })
+    }
+
+    /// Records the partition's current statistics so that the next open replays only
+    /// the log after this point. Written without fsync: a lost checkpoint only means a
+    /// longer replay.
+    pub fn checkpoint(&self, partition: &Partition) -> Result<PartitionStats> {
+        // Counters and sequence must be read together (under the write lock), or a
+        // replay from `last_seq` would count a write twice or not at all.
+        let stats = partition.stats_consistent();
+        let mut v = Vec::with_capacity(24);
+        v.extend_from_slice(&stats.last_seq.to_le_bytes());
+        v.extend_from_slice(&stats.items.to_le_bytes());
+        v.extend_from_slice(&stats.bytes.to_le_bytes());
+        self.inner.meta.insert(stats_key(partition.desc().id), v)?;
+        Ok(stats)
+    }
+
+    /// Deletes log records of the partition with sequence numbers below `before_seq`,
+    /// never past its last checkpoint (taken here first). Returns how many were removed.
+    pub fn trim_log(&self, partition: &Partition, before_seq: u64) -> Result<u64> {
+        let stats = self.checkpoint(partition)?;
+        let bound = before_seq.min(stats.last_seq + 1);
+        let lo = log_key(partition.desc().id, 0);
+        let hi = log_key(partition.desc().id, bound);
+        self.delete_range(&self.inner.log, &lo, &hi)
+    }
+
+    /// The oldest retained log record of the partition.
+    pub fn oldest_log_record(&self, partition: &Partition) -> Result<Option<LogRecord>> {
+        Ok(partition.read_log(0, 1)?.into_iter().next())
+    }
+
+    /// Removes every item, log record and checkpoint of a partition (after its table
+    /// was deleted). Safe to call again after a crash part way.
+    pub fn purge_partition(&self, desc: &PartitionDesc) -> Result<u64> {
+        let mut lo = desc.table_id.to_be_bytes().to_vec();
+        lo.extend_from_slice(&desc.start.to_be_bytes());
+        let mut hi_prefix = desc.table_id.to_be_bytes().to_vec();
+        hi_prefix.extend_from_slice(&desc.end.to_be_bytes());
+        let hi = prefix_successor(&hi_prefix).unwrap_or_else(|| vec![0xff; 17]);
+        let mut n = self.delete_range(&self.inner.data, &lo, &hi)?;
+        n += self.delete_range(
+            &self.inner.log,
+            &log_key(desc.id, 0),
+            &prefix_successor(&desc.id.to_be_bytes()).unwrap_or_else(|| vec![0xff; 17]),
+        )?;
+        self.inner.meta.remove(stats_key(desc.id))?;
+        Ok(n)
+    }
+
+    fn delete_range(&self, ks: &Keyspace, lo: &[u8], hi: &[u8]) -> Result<u64> {
+        let mut removed = 0u64;
+        loop {
+            let mut keys = Vec::with_capacity(DELETE_CHUNK);
+            for guard in ks.range::<&[u8], _>(lo..hi).take(DELETE_CHUNK) {
+                keys.push(guard.key()?);
+            }
+            if keys.is_empty() {
+                return Ok(removed);
+            }
+            let mut batch = self.inner.db.batch();
+            for k in &keys {
+                batch.remove(ks, k.clone());
+            }
+            batch.commit()?;
+            removed += keys.len() as u64;
+        }
+    }
+
+    /// Bytes the database occupies on disk.
+    pub fn disk_space(&self) -> u64 {
+        self.inner.db.disk_space().unwrap_or(0)
+    }
+}
+
+fn apply_record_stats(stats: &mut PartitionStats, r: &LogRecord) {
+    let new = matches!(r.op, crate::LogOp::Put);
+    if r.old_size.is_some() {
+        stats.items = stats.items.saturating_sub(1);
+        stats.bytes = stats
+            .bytes
+            .saturating_sub(u64::from(r.old_size.unwrap_or(0)));
+    }
+    if new {
+        stats.items += 1;
+        stats.bytes += u64::from(r.new_size);
+    }
+    stats.last_seq = r.seq;
+}
+
+fn stats_key(partition_id: u64) -> Vec<u8> {
+    let mut k = STATS_PREFIX.to_vec();
+    k.extend_from_slice(&partition_id.to_be_bytes());
+    k
+}

@@ -1,0 +1,209 @@
+//! Partition behaviour against the real engine: the write path, recovery of sequence
+//! numbers and statistics after reopening, log trimming, purging and range scans.
+
+use std::sync::Arc;
+
+use shoal_storage::{Change, LogOp, PartitionDesc, Store, StoreConfig};
+use shoal_types::{AttributeValue, Item};
+
+fn open(dir: &std::path::Path) -> Store {
+    Store::open(StoreConfig {
+        path: dir.to_path_buf(),
+        cache_bytes: 8 << 20,
+    })
+    .unwrap()
+}
+
+fn desc(id: u64, start: u64, end: u64) -> PartitionDesc {
+    PartitionDesc {
+        id,
+        table_id: 7,
+        start,
+        end,
+        log_old_images: true,
+    }
+}
+
+fn item(k: &str, v: &str) -> Item {
+    let mut i = Item::new();
+    i.insert("pk".into(), AttributeValue::S(k.into()));
+    i.insert("v".into(), AttributeValue::S(v.into()));
+    i
+}
+
+fn put(p: &shoal_storage::Partition, point: u64, k: &str, v: &str) -> shoal_storage::Written {
+    p.write(point, k.as_bytes(), |_| {
+        Ok::<_, shoal_storage::Error>(Change::Put(item(k, v)))
+    })
+    .unwrap()
+}
+
+#[test]
+fn writes_are_logged_in_order_and_survive_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let p = store.open_partition(desc(1, 0, u64::MAX)).unwrap();
+    let w1 = put(&p, 5, "a", "1");
+    let w2 = put(&p, 5, "a", "2");
+    let w3 = put(&p, 9, "b", "1");
+    assert_eq!((w1.seq, w2.seq, w3.seq), (1, 2, 3));
+    assert_eq!(w2.old, Some(item("a", "1")));
+    store.durability().wait_blocking(w3.ticket).unwrap();
+    let d = p
+        .write(9, b"b", |old| {
+            assert_eq!(old, Some(&item("b", "1")));
+            Ok::<_, shoal_storage::Error>(Change::Delete)
+        })
+        .unwrap();
+    store.durability().wait_blocking(d.ticket).unwrap();
+    let stats = p.stats();
+    assert_eq!((stats.items, stats.last_seq), (1, 4));
+
+    let log = p.read_log(1, 100).unwrap();
+    let ops: Vec<_> = log.iter().map(|r| (r.seq, r.op)).collect();
+    assert_eq!(
+        ops,
+        vec![
+            (1, LogOp::Put),
+            (2, LogOp::Put),
+            (3, LogOp::Put),
+            (4, LogOp::Delete)
+        ]
+    );
+    assert!(
+        !log[1].old_image.is_empty(),
+        "old images are logged when asked"
+    );
+    store.close().unwrap();
+    drop(store);
+    drop(p);
+
+    // No checkpoint was taken: reopening replays the whole log for the statistics.
+    let store = open(dir.path());
+    let p = store.open_partition(desc(1, 0, u64::MAX)).unwrap();
+    assert_eq!(p.stats(), stats);
+    assert_eq!(p.get(5, b"a").unwrap(), Some(item("a", "2")));
+    assert_eq!(p.get(9, b"b").unwrap(), None);
+    assert_eq!(
+        put(&p, 1, "c", "1").seq,
+        5,
+        "sequence continues after reopen"
+    );
+}
+
+#[test]
+fn checkpoint_then_trim_keeps_statistics_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let p = store.open_partition(desc(2, 0, u64::MAX)).unwrap();
+    for i in 0..50 {
+        put(&p, i, &format!("k{i}"), "x");
+    }
+    let removed = store.trim_log(&p, 40).unwrap();
+    assert_eq!(removed, 39, "records 1..=39 are removed");
+    assert_eq!(p.read_log(0, 100).unwrap().first().map(|r| r.seq), Some(40));
+    for i in 0..10 {
+        p.write(i, format!("k{i}").as_bytes(), |_| {
+            Ok::<_, shoal_storage::Error>(Change::Delete)
+        })
+        .unwrap();
+    }
+    let expect = p.stats();
+    assert_eq!(expect.items, 40);
+    store.close().unwrap();
+    drop((store, p));
+    let store = open(dir.path());
+    let p = store.open_partition(desc(2, 0, u64::MAX)).unwrap();
+    assert_eq!(p.stats(), expect, "checkpoint plus replay of the rest");
+}
+
+#[test]
+fn scans_stay_inside_the_partition_range_and_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let low = store.open_partition(desc(3, 0, 999)).unwrap();
+    let high = store.open_partition(desc(4, 1000, u64::MAX)).unwrap();
+    for i in 0..30u64 {
+        let point = i * 100;
+        let p = if low.contains(point) { &low } else { &high };
+        put(p, point, &format!("k{i:02}"), "v");
+    }
+    put(&high, u64::MAX, "last", "v");
+    let all_low = low.scan(None, 1000).unwrap();
+    assert!(all_low.done);
+    assert_eq!(all_low.items.len(), 10);
+    let mut seen = Vec::new();
+    let mut after: Option<Vec<u8>> = None;
+    loop {
+        let b = high.scan(after.as_deref(), 7).unwrap();
+        seen.extend(b.items.iter().map(|(k, _)| k.clone()));
+        after = b.items.last().map(|(k, _)| k.clone());
+        if b.done {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), 21, "20 items plus the one at the top point");
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted, seen, "storage order, no duplicates");
+}
+
+#[test]
+fn purge_removes_items_and_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let p = store.open_partition(desc(5, 0, u64::MAX)).unwrap();
+    for i in 0..100 {
+        put(&p, i, &format!("k{i}"), "x");
+    }
+    store.purge_partition(p.desc()).unwrap();
+    assert!(p.scan(None, 10).unwrap().items.is_empty());
+    assert!(p.read_log(0, 10).unwrap().is_empty());
+}
+
+#[test]
+fn a_refused_change_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let p = store.open_partition(desc(6, 0, u64::MAX)).unwrap();
+    let r = p.write(1, b"a", |_| {
+        Err::<Change, _>(shoal_storage::Error::Corrupt("no".into()))
+    });
+    assert!(r.is_err());
+    assert_eq!(p.stats().last_seq, 0);
+    assert!(p.read_log(0, 10).unwrap().is_empty());
+    assert_eq!(p.get(1, b"a").unwrap(), None);
+}
+
+#[test]
+fn concurrent_writers_get_unique_sequences_and_shared_syncs() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let p = store.open_partition(desc(8, 0, u64::MAX)).unwrap();
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let p = Arc::clone(&p);
+            let store = store.clone();
+            std::thread::spawn(move || {
+                let mut seqs = Vec::new();
+                for i in 0..200 {
+                    let w = put(&p, i, &format!("t{t}-{i}"), "v");
+                    store.durability().wait_blocking(w.ticket).unwrap();
+                    seqs.push(w.seq);
+                }
+                seqs
+            })
+        })
+        .collect();
+    let mut all: Vec<u64> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    all.sort();
+    assert_eq!(all, (1..=1600).collect::<Vec<_>>());
+    let (issued, durable) = store.durability().positions();
+    assert_eq!(issued, 1600);
+    assert!(durable >= 1600);
+    assert_eq!(p.stats().items, 1600);
+}
