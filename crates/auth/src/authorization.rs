@@ -1,0 +1,194 @@
+//! Parsing the SigV4 `Authorization` header, with DynamoDB's exact refusal messages.
+//!
+//! This runs on every request in both server modes, so it only checks *shape*: the algorithm,
+//! the three parameters, the credential scope, that `host` is signed and that the request has
+//! a well-formed date header. Whether the signature is right is left to
+//! [`verify`](crate::verify()).
+
+use http::HeaderMap;
+
+use crate::date;
+use crate::error::{AuthError, MISSING_TOKEN_MESSAGE};
+
+/// The only signing algorithm DynamoDB accepts in the `Authorization` header.
+pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+/// The service name in the credential scope of every DynamoDB (and DynamoDB Streams) request.
+pub const SERVICE: &str = "dynamodb";
+/// The last element of every SigV4 credential scope.
+pub const TERMINATOR: &str = "aws4_request";
+
+/// Parsed `Authorization: AWS4-HMAC-SHA256
+/// Credential=AKID/20240101/us-east-1/dynamodb/aws4_request,
+/// SignedHeaders=host;x-amz-date, Signature=hex`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authorization {
+    /// Access key id, the first element of the credential.
+    pub access_key: String,
+    /// Credential scope date, `yyyymmdd` as sent (checked against the request date in
+    /// [`verify`](crate::verify()), not here).
+    pub date: String,
+    /// Credential scope region. Any non-empty region is accepted.
+    pub region: String,
+    /// Credential scope service; always `dynamodb` after [`parse_request_auth`].
+    pub service: String,
+    /// Signed header names in the order the client listed them, lowercased.
+    pub signed_headers: Vec<String>,
+    /// The signature as sent (normally 64 lowercase hex digits).
+    pub signature: String,
+}
+
+impl Authorization {
+    /// The credential scope string, `date/region/service/aws4_request`.
+    pub fn scope(&self) -> String {
+        format!(
+            "{}/{}/{}/{TERMINATOR}",
+            self.date, self.region, self.service
+        )
+    }
+}
+
+/// Checks the request's Authorization header and X-Amz-Date shape (used in both modes).
+///
+/// Order of checks, each returning the first failure: header present → algorithm →
+/// `Credential`/`Signature`/`SignedHeaders` and a date header all present (reported together,
+/// as DynamoDB does) → credential has five elements → region/service/terminator (reported
+/// together) → `host` is signed → the date header parses.
+pub fn parse_request_auth(headers: &HeaderMap) -> Result<Authorization, AuthError> {
+    parse_for_service(headers, SERVICE)
+}
+
+/// [`parse_request_auth`] for an arbitrary service name, so the generic AWS test suite (signed
+/// for service `service`) runs through the same parser.
+pub(crate) fn parse_for_service(
+    headers: &HeaderMap,
+    expected_service: &str,
+) -> Result<Authorization, AuthError> {
+    let Some(raw) = headers.get(http::header::AUTHORIZATION) else {
+        return Err(AuthError::MissingAuthenticationToken(
+            MISSING_TOKEN_MESSAGE.to_owned(),
+        ));
+    };
+    // NOTE: header bytes are attacker-controlled and may not be UTF-8; lossy conversion keeps the
+    // echo in error messages readable and cannot fail.
+    let value = String::from_utf8_lossy(raw.as_bytes());
+    if value.trim().is_empty() {
+        return Err(AuthError::MissingAuthenticationToken(
+            MISSING_TOKEN_MESSAGE.to_owned(),
+        ));
+    }
+
+    // Like DynamoDB, split on commas and spaces: the first token is the algorithm and the rest
+    // are `key=value` parameters. Unknown parameters are ignored; a repeated one keeps the last.
+    let mut tokens = value.split([',', ' ', '\t']).filter(|t| !t.is_empty());
+    let algorithm = tokens.next().unwrap_or_default();
+    if algorithm != ALGORITHM {
+        return Err(AuthError::IncompleteSignature(format!(
+            "Unsupported AWS 'algorithm': '{algorithm}'"
+        )));
+    }
+    let (mut credential, mut signature, mut signed_headers) = (None, None, None);
+    for token in tokens {
+        let (key, val) = token.split_once('=').unwrap_or((token, ""));
+        let slot = match key {
+            "Credential" => &mut credential,
+            "Signature" => &mut signature,
+            "SignedHeaders" => &mut signed_headers,
+            _ => continue,
+        };
+        // An empty value counts as missing, as in DynamoDB.
+        *slot = (!val.is_empty()).then_some(val);
+    }
+
+    let mut missing = String::new();
+    for (name, present) in [
+        ("Credential", credential.is_some()),
+        ("Signature", signature.is_some()),
+        ("SignedHeaders", signed_headers.is_some()),
+    ] {
+        if !present {
+            missing.push_str(&format!(
+                "Authorization header requires '{name}' parameter. "
+            ));
+        }
+    }
+    if date::date_header(headers).is_none() {
+        missing.push_str(
+            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ",
+        );
+    }
+    let (Some(credential), Some(signature), Some(signed_headers)) =
+        (credential, signature, signed_headers)
+    else {
+        return Err(AuthError::IncompleteSignature(format!(
+            "{missing}Authorization={value}"
+        )));
+    };
+    if !missing.is_empty() {
+        return Err(AuthError::IncompleteSignature(format!(
+            "{missing}Authorization={value}"
+        )));
+    }
+
+    let parts: Vec<&str> = credential.split('/').collect();
+    let [access_key, scope_date, region, service, terminator] = parts.as_slice() else {
+        return Err(AuthError::IncompleteSignature(format!(
+            "Credential must have exactly 5 slash-delimited elements, e.g. \
+             keyid/date/region/service/term, got '{credential}'"
+        )));
+    };
+    // AWS appends one sentence per scope problem, each ending in ". ", so they concatenate.
+    let mut scope_errors = String::new();
+    if region.is_empty() {
+        scope_errors.push_str("Credential should be scoped to a valid region. ");
+    }
+    if *service != expected_service {
+        scope_errors.push_str(&format!(
+            "Credential should be scoped to correct service: '{expected_service}'. "
+        ));
+    }
+    if *terminator != TERMINATOR {
+        scope_errors.push_str(&format!(
+            "Credential should be scoped with a valid terminator: '{TERMINATOR}', \
+             not '{terminator}'. "
+        ));
+    }
+    if !scope_errors.is_empty() {
+        return Err(AuthError::IncompleteSignature(scope_errors));
+    }
+
+    let signed_headers: Vec<String> = signed_headers
+        .split(';')
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
+    check_host_signed(&signed_headers)?;
+
+    date::request_time(headers)?;
+
+    Ok(Authorization {
+        access_key: (*access_key).to_owned(),
+        date: (*scope_date).to_owned(),
+        region: (*region).to_owned(),
+        service: (*service).to_owned(),
+        signed_headers,
+        signature: signature.to_owned(),
+    })
+}
+
+/// SigV4 requires the host to be signed, otherwise a signature could be replayed against any
+/// endpoint that shares the key.
+pub(crate) fn check_host_signed(signed_headers: &[String]) -> Result<(), AuthError> {
+    if signed_headers
+        .iter()
+        .any(|h| h == "host" || h == ":authority")
+    {
+        Ok(())
+    } else {
+        Err(AuthError::InvalidSignature(
+            "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".to_owned(),
+        ))
+    }
+}
+
+#[cfg(test)]
+#[path = "authorization_test.rs"]
+mod tests;
