@@ -1,6 +1,9 @@
 //! Storage hot paths: point reads, logged writes (buffered), and durable writes through
 //! group commit with several concurrent writers.
 
+// A bench that cannot set up has nothing to measure: failing loudly is the point.
+#![allow(clippy::expect_used)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

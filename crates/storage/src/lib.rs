@@ -34,5 +34,8 @@ mod store;
 pub use durability::{Durability, DurableFuture, Ticket};
 pub use error::{Error, Result};
 pub use log::{LogOp, LogRecord};
-pub use partition::{Change, Partition, PartitionDesc, PartitionStats, ScanBatch, Written};
+pub use partition::{
+    prefix_successor, Change, Derived, DerivedWrite, Partition, PartitionDesc, PartitionStats,
+    ScanBatch, Written,
+};
 pub use store::{Store, StoreConfig};

@@ -7,10 +7,11 @@
 //! one atomic batch at the next sequence number. The caller then awaits the returned
 //! ticket before acknowledging (invariant 3 of the crate).
 
+use std::ops::Bound;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use shoal_types::{codec, size, Item};
 
 use crate::log::{log_key, LogOp, LogRecord};
@@ -70,6 +71,22 @@ pub struct PartitionStats {
     pub last_seq: u64,
 }
 
+/// Entries derived from a write (secondary index entries), committed in the same atomic
+/// batch as the write and its log record, so a derived entry can never show an item the
+/// table never had nor outlive the item it came from.
+///
+/// Contract: `derive` is a pure function of the item before and after the write (both
+/// are in the write's log record when the partition logs old images), it pushes
+/// `(data key, Some(value))` to write and `(data key, None)` to delete, and it never
+/// touches keys of the table's own id.
+pub trait Derived: Send + Sync {
+    /// Entries to write or delete because the item went from `old` to `new`.
+    fn derive(&self, old: Option<&Item>, new: Option<&Item>, out: &mut Vec<DerivedWrite>);
+}
+
+/// A derived entry to write (`Some`) or delete (`None`).
+pub type DerivedWrite = (Vec<u8>, Option<Vec<u8>>);
+
 /// One page of a partition scan.
 #[derive(Debug, Default)]
 pub struct ScanBatch {
@@ -80,23 +97,66 @@ pub struct ScanBatch {
 }
 
 /// A partition of a table on this node.
-#[derive(Debug)]
 pub struct Partition {
     desc: PartitionDesc,
     inner: Arc<Inner>,
     /// Next sequence number to assign; holding it serialises writes (invariant 4).
     write_lock: Mutex<u64>,
+    derived: RwLock<Option<Arc<dyn Derived>>>,
     last_seq: AtomicU64,
     items: AtomicI64,
     bytes: AtomicI64,
 }
 
+impl std::fmt::Debug for Partition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Partition")
+            .field("desc", &self.desc)
+            .field("last_seq", &self.last_seq.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
 impl Partition {
+    /// Sets what every later write derives (secondary index entries). Writes already
+    /// committed are not revisited; see [`Partition::rederive`].
+    pub fn set_derived(&self, derived: Option<Arc<dyn Derived>>) {
+        *self.derived.write() = derived;
+    }
+
+    /// Writes the entries `derived` gives for the current version of each item at the
+    /// given data keys, under the write lock so that no concurrent write can interleave
+    /// (an index backfill uses this after the index was added to [`set_derived`]).
+    /// Not logged: it adds no information the log does not already hold.
+    ///
+    /// [`set_derived`]: Partition::set_derived
+    pub fn rederive(&self, data_keys: &[Vec<u8>], derived: &dyn Derived) -> Result<usize> {
+        let _guard = self.write_lock.lock();
+        let mut batch = self.inner.db.batch();
+        let mut out = Vec::new();
+        for k in data_keys {
+            if let Some(bytes) = self.inner.data.get(k)? {
+                let item = codec::decode_item(&bytes)?;
+                derived.derive(None, Some(&item), &mut out);
+            }
+        }
+        let n = out.len();
+        for (k, v) in out {
+            match v {
+                Some(v) => batch.insert(&self.inner.data, k, v),
+                None => batch.remove(&self.inner.data, k),
+            }
+        }
+        batch.commit()?;
+        Ok(n)
+    }
+
     pub(crate) fn new(desc: PartitionDesc, inner: Arc<Inner>, stats: PartitionStats) -> Self {
         Partition {
             desc,
             inner,
             write_lock: Mutex::new(stats.last_seq + 1),
+            derived: RwLock::new(None),
             last_seq: AtomicU64::new(stats.last_seq),
             items: AtomicI64::new(stats.items as i64),
             bytes: AtomicI64::new(stats.bytes as i64),
@@ -172,6 +232,16 @@ impl Partition {
                 (LogOp::ExpireDelete, None, 0, Vec::new())
             }
         };
+        if let Some(d) = self.derived.read().as_ref() {
+            let mut out = Vec::new();
+            d.derive(old.as_ref(), new.as_ref(), &mut out);
+            for (k, v) in out {
+                match v {
+                    Some(v) => batch.insert(&self.inner.data, k, v),
+                    None => batch.remove(&self.inner.data, k),
+                }
+            }
+        }
         let record = LogRecord {
             seq,
             op,
@@ -257,6 +327,38 @@ impl Partition {
         Ok(batch)
     }
 
+    /// Visits items with data keys inside `(lower, upper)` in key order (or reverse),
+    /// until `visit` returns `false`. Bounds are full data keys; the caller keeps them
+    /// inside this partition's range. The iteration reads one consistent snapshot.
+    pub fn range(
+        &self,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
+        reverse: bool,
+        mut visit: impl FnMut(&[u8], Item) -> bool,
+    ) -> Result<()> {
+        let iter = self.inner.data.range::<&[u8], _>((lower, upper));
+        let mut step = |guard: fjall::Guard| -> Result<bool> {
+            let (k, v) = guard.into_inner()?;
+            let item = codec::decode_item(&v)?;
+            Ok(visit(&k, item))
+        };
+        if reverse {
+            for guard in iter.rev() {
+                if !step(guard)? {
+                    break;
+                }
+            }
+        } else {
+            for guard in iter {
+                if !step(guard)? {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Log records with sequence numbers from `from_seq` on, at most `limit`.
     pub fn read_log(&self, from_seq: u64, limit: usize) -> Result<Vec<LogRecord>> {
         let lo = log_key(self.desc.id, from_seq);
@@ -283,7 +385,7 @@ impl Partition {
 }
 
 /// The smallest byte string greater than every string with this prefix, if any.
-pub(crate) fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
+pub fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
     let mut p = prefix.to_vec();
     while let Some(last) = p.pop() {
         if last < u8::MAX {

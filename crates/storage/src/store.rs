@@ -233,6 +233,41 @@ impl Store {
         }
     }
 
+    /// Visits data entries inside `(lower, upper)` (secondary index entries, whose keys
+    /// are not owned by a table partition) in key order or reverse, until `visit`
+    /// returns `false`. Values are handed over undecoded.
+    pub fn range_data(
+        &self,
+        lower: std::ops::Bound<&[u8]>,
+        upper: std::ops::Bound<&[u8]>,
+        reverse: bool,
+        mut visit: impl FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<()> {
+        let iter = self.inner.data.range::<&[u8], _>((lower, upper));
+        if reverse {
+            for guard in iter.rev() {
+                let (k, v) = guard.into_inner()?;
+                if !visit(&k, &v) {
+                    break;
+                }
+            }
+        } else {
+            for guard in iter {
+                let (k, v) = guard.into_inner()?;
+                if !visit(&k, &v) {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes every data entry whose key starts with `prefix` (a dropped index).
+    pub fn purge_prefix(&self, prefix: &[u8]) -> Result<u64> {
+        let hi = prefix_successor(prefix).unwrap_or_else(|| vec![0xff; prefix.len() + 1]);
+        self.delete_range(&self.inner.data, prefix, &hi)
+    }
+
     /// Bytes the database occupies on disk.
     pub fn disk_space(&self) -> u64 {
         self.inner.db.disk_space().unwrap_or(0)

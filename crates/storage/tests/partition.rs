@@ -1,6 +1,8 @@
 //! Partition behaviour against the real engine: the write path, recovery of sequence
 //! numbers and statistics after reopening, log trimming, purging and range scans.
 
+#![allow(clippy::unwrap_used)]
+
 use std::sync::Arc;
 
 use shoal_storage::{Change, LogOp, PartitionDesc, Store, StoreConfig};

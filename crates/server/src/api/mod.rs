@@ -1,0 +1,201 @@
+//! DynamoDB's wire protocol: JSON 1.0 over HTTP, `X-Amz-Target` dispatch, SigV4, the
+//! `x-amz-crc32` and `x-amzn-RequestId` headers, and DynamoDB's error bodies.
+//!
+//! Checks run in the order DynamoDB runs them, so a request with several problems gets
+//! the error DynamoDB would give: body size, content type, target, authentication, body
+//! decoding (gzip, JSON), then the operation's own validation.
+
+pub mod error;
+pub mod input;
+
+use std::io::Read;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
+use axum::routing::any;
+use axum::Router;
+use http_body_util::BodyExt;
+
+use crate::node::{AuthMode, Node};
+use error::ApiError;
+
+/// Largest request body DynamoDB accepts.
+pub const MAX_BODY: usize = 16 * 1024 * 1024;
+const JSON_10: &str = "application/x-amz-json-1.0";
+const TARGET_PREFIX: &str = "DynamoDB_20120810.";
+
+/// The node's HTTP routes.
+pub fn router(node: Arc<Node>) -> Router {
+    Router::new()
+        .route("/", any(handle))
+        .fallback(not_found)
+        .with_state(node)
+}
+
+async fn not_found(State(node): State<Arc<Node>>, method: Method) -> Response<Body> {
+    if method == Method::GET {
+        return health(&node);
+    }
+    error_response(&ApiError::UnknownOperation {
+        message: "Unknown operation".into(),
+        status: 404,
+    })
+}
+
+fn health(node: &Node) -> Response<Body> {
+    let body = format!("healthy: dynamodb.{}.amazonaws.com ", node.catalog.region);
+    finish(StatusCode::OK, "text/plain", body.into_bytes())
+}
+
+async fn handle(
+    State(node): State<Arc<Node>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response<Body> {
+    if method == Method::GET {
+        return health(&node);
+    }
+    match serve(&node, &method, &uri, &headers, body).await {
+        Ok(bytes) => finish(StatusCode::OK, JSON_10, bytes),
+        Err(e) => {
+            if e.status() >= 500 {
+                tracing::warn!(error_type = e.type_name(), message = %e, "request failed");
+            } else {
+                tracing::debug!(error_type = e.type_name(), message = %e, "request refused");
+            }
+            error_response(&e)
+        }
+    }
+}
+
+async fn serve(
+    node: &Node,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Vec<u8>, ApiError> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(len) = header("content-length").and_then(|l| l.parse::<u64>().ok()) {
+        if len > MAX_BODY as u64 {
+            return Err(ApiError::RequestTooLarge);
+        }
+    }
+    let content_type = header("content-type").unwrap_or("");
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    if method != Method::POST
+        || !(media.eq_ignore_ascii_case(JSON_10) || media.eq_ignore_ascii_case("application/json"))
+    {
+        return Err(ApiError::UnknownOperation {
+            message: "Unknown operation".into(),
+            status: 404,
+        });
+    }
+    let operation = header("x-amz-target")
+        .and_then(|t| t.strip_prefix(TARGET_PREFIX))
+        .filter(|op| crate::ops::KNOWN_OPERATIONS.contains(op))
+        .ok_or_else(|| ApiError::UnknownOperation {
+            message: "Unknown operation".into(),
+            status: 400,
+        })?
+        .to_string();
+    let auth = shoal_auth::parse_request_auth(headers)?;
+    let raw = read_limited(body).await?;
+    if node.config.auth == AuthMode::Enforce {
+        shoal_auth::verify(
+            &auth,
+            &node.config.keys,
+            method,
+            uri,
+            headers,
+            &raw,
+            std::time::SystemTime::now(),
+        )?;
+    }
+    let decoded = match header("content-encoding") {
+        Some(enc) if enc.eq_ignore_ascii_case("gzip") => gunzip(&raw)?,
+        Some(enc) if !enc.is_empty() && !enc.eq_ignore_ascii_case("identity") => {
+            return Err(ApiError::Serialization(format!(
+                "Unsupported Content-Encoding: {enc}"
+            )))
+        }
+        _ => raw,
+    };
+    let json: serde_json::Value = serde_json::from_slice(&decoded).map_err(|e| {
+        ApiError::Serialization(format!("Could not parse request body into json: {e}"))
+    })?;
+    let span = tracing::debug_span!("request", operation = %operation);
+    let _entered = span.enter();
+    let out = crate::ops::dispatch(node, &operation, &json).await?;
+    serde_json::to_vec(&out).map_err(ApiError::internal)
+}
+
+/// Reads the body, refusing more than [`MAX_BODY`] bytes whatever Content-Length said.
+async fn read_limited(body: Body) -> Result<Vec<u8>, ApiError> {
+    let limited = http_body_util::Limited::new(body, MAX_BODY);
+    match limited.collect().await {
+        Ok(c) => Ok(c.to_bytes().to_vec()),
+        Err(e) => {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                Err(ApiError::RequestTooLarge)
+            } else {
+                Err(ApiError::Serialization(format!(
+                    "Could not read request body: {e}"
+                )))
+            }
+        }
+    }
+}
+
+fn gunzip(raw: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let mut out = Vec::new();
+    // One byte past the limit tells an oversized body from one exactly at it.
+    flate2::read::GzDecoder::new(raw)
+        .take(MAX_BODY as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| ApiError::Serialization(format!("Could not decompress gzip body: {e}")))?;
+    if out.len() > MAX_BODY {
+        return Err(ApiError::RequestTooLarge);
+    }
+    Ok(out)
+}
+
+fn error_response(e: &ApiError) -> Response<Body> {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let ct = if matches!(e, ApiError::RequestTooLarge) {
+        "text/html"
+    } else {
+        JSON_10
+    };
+    finish(status, ct, e.body())
+}
+
+fn finish(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Response<Body> {
+    let crc = crc32fast::hash(&body);
+    let mut resp = Response::new(Body::from(body));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert("content-type", HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&request_id()) {
+        h.insert("x-amzn-requestid", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&crc.to_string()) {
+        h.insert("x-amz-crc32", v);
+    }
+    resp
+}
+
+/// A request id shaped like DynamoDB's: 52 upper-case alphanumerics.
+fn request_id() -> String {
+    let a = uuid::Uuid::new_v4().simple().to_string();
+    let b = uuid::Uuid::new_v4().simple().to_string();
+    let mut s: String = a.chars().chain(b.chars()).take(52).collect();
+    s.make_ascii_uppercase();
+    s
+}

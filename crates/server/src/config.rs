@@ -1,0 +1,284 @@
+//! `shoal serve` configuration: defaults, then a TOML file (`--config`), then
+//! environment variables (`SHOAL_*`), then command-line flags, each overriding the last.
+//!
+//! Unknown keys in the file are refused with their names, so a typo never silently
+//! falls back to a default. Secrets (access keys) come from a credentials file or the
+//! environment, never from the TOML file.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The whole configuration file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: String,
+    /// Directory for the database.
+    pub data_dir: PathBuf,
+    /// Keep data in a temporary directory removed at exit.
+    pub in_memory: bool,
+    /// Region reported in ARNs and health checks.
+    pub region: String,
+    /// Log filter (`tracing` env-filter syntax), overridden by `RUST_LOG`.
+    pub log: String,
+    /// Authentication.
+    pub auth: AuthConfig,
+    /// Storage.
+    pub storage: StorageConfig,
+    /// Background workers.
+    pub workers: WorkersConfig,
+}
+
+/// `[auth]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// `accept` (any key, as DynamoDB Local) or `enforce` (verify signatures).
+    pub mode: String,
+    /// AWS shared-credentials file with the accepted keys (enforce mode).
+    pub credentials_file: Option<PathBuf>,
+}
+
+/// `[storage]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Block cache, MiB.
+    pub cache_mb: u64,
+    /// Partitions of a new on-demand table.
+    pub on_demand_partitions: u64,
+    /// How long applied log records are kept for streams, exports and restores.
+    pub log_retention_secs: u64,
+    /// Largest item collection of a table with local secondary indexes (DynamoDB: 10 GB).
+    pub item_collection_limit_bytes: u64,
+}
+
+/// `[workers]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkersConfig {
+    /// Seconds between TTL sweeps.
+    pub ttl_interval_secs: u64,
+    /// Seconds between statistics checkpoints and log trims.
+    pub maintenance_interval_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8000".into(),
+            data_dir: PathBuf::from("./shoal-data"),
+            in_memory: false,
+            region: "us-east-1".into(),
+            log: "info".into(),
+            auth: AuthConfig::default(),
+            storage: StorageConfig::default(),
+            workers: WorkersConfig::default(),
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            mode: "accept".into(),
+            credentials_file: None,
+        }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            cache_mb: 64,
+            on_demand_partitions: 1,
+            log_retention_secs: 24 * 3600,
+            item_collection_limit_bytes: 10 << 30,
+        }
+    }
+}
+
+impl Default for WorkersConfig {
+    fn default() -> Self {
+        WorkersConfig {
+            ttl_interval_secs: 30,
+            maintenance_interval_secs: 60,
+        }
+    }
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has unknown keys or wrong types.
+    #[error("config file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message (names the key and line).
+        message: String,
+    },
+    /// A value is out of range or fields contradict each other.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Reads a TOML file.
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::from_toml(&text).map_err(|message| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message,
+        })
+    }
+
+    /// Parses TOML text; unknown keys are an error naming every one of them.
+    pub fn from_toml(text: &str) -> Result<Config, String> {
+        let de = toml::Deserializer::parse(text).map_err(|e| e.to_string())?;
+        let mut unknown = Vec::new();
+        let lenient: Result<LenientConfig, _> =
+            serde_ignored::deserialize(de, |path| unknown.push(path.to_string()));
+        if !unknown.is_empty() {
+            return Err(format!("unknown keys: {}", unknown.join(", ")));
+        }
+        lenient.map_err(|e| e.to_string())?;
+        toml::from_str::<Config>(text).map_err(|e| e.to_string())
+    }
+
+    /// Checks values against each other.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.listen_addr()?;
+        if self.auth.mode != "accept" && self.auth.mode != "enforce" {
+            return Err(ConfigError::Invalid(format!(
+                "auth.mode must be \"accept\" or \"enforce\", not {:?}",
+                self.auth.mode
+            )));
+        }
+        if self.storage.on_demand_partitions == 0 || self.storage.on_demand_partitions > 4096 {
+            return Err(ConfigError::Invalid(
+                "storage.on_demand_partitions must be between 1 and 4096".into(),
+            ));
+        }
+        if self.workers.ttl_interval_secs == 0 || self.workers.maintenance_interval_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "worker intervals must be at least 1 second".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The listen address, parsed.
+    pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.listen
+            .parse()
+            .map_err(|e| ConfigError::Invalid(format!("listen {:?}: {e}", self.listen)))
+    }
+}
+
+/// The same shape as [`Config`] without `deny_unknown_fields`, so `serde_ignored` can
+/// list every unknown key at once instead of failing at the first.
+#[derive(Deserialize)]
+#[serde(default)]
+#[allow(dead_code)]
+struct LenientConfig {
+    listen: String,
+    data_dir: PathBuf,
+    in_memory: bool,
+    region: String,
+    log: String,
+    auth: LenientAuth,
+    storage: LenientStorage,
+    workers: LenientWorkers,
+}
+
+impl Default for LenientConfig {
+    fn default() -> Self {
+        let c = Config::default();
+        LenientConfig {
+            listen: c.listen,
+            data_dir: c.data_dir,
+            in_memory: c.in_memory,
+            region: c.region,
+            log: c.log,
+            auth: LenientAuth::default(),
+            storage: LenientStorage::default(),
+            workers: LenientWorkers::default(),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+#[allow(dead_code)]
+struct LenientAuth {
+    mode: String,
+    credentials_file: Option<PathBuf>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+#[allow(dead_code)]
+struct LenientStorage {
+    cache_mb: u64,
+    on_demand_partitions: u64,
+    log_retention_secs: u64,
+    item_collection_limit_bytes: u64,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+#[allow(dead_code)]
+struct LenientWorkers {
+    ttl_interval_secs: u64,
+    maintenance_interval_secs: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEMPLATE: &str = include_str!("../../../etc/config-template.toml");
+
+    #[test]
+    fn template_parses_and_equals_default() {
+        let c = Config::from_toml(TEMPLATE).unwrap();
+        assert_eq!(c, Config::default());
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err =
+            Config::from_toml("listen = \"127.0.0.1:1\"\nlisten_port = 3\n[storage]\ncache = 1\n")
+                .unwrap_err();
+        assert!(err.contains("listen_port"), "{err}");
+        assert!(err.contains("storage.cache"), "{err}");
+    }
+
+    #[test]
+    fn invalid_values_are_refused() {
+        let c = Config {
+            listen: "nowhere".into(),
+            ..Config::default()
+        };
+        assert!(matches!(c.validate(), Err(ConfigError::Invalid(_))));
+        let mut c = Config::default();
+        c.auth.mode = "maybe".into();
+        assert!(matches!(c.validate(), Err(ConfigError::Invalid(_))));
+    }
+}

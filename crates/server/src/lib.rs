@@ -1,0 +1,30 @@
+//! shoal's server: configuration, the DynamoDB HTTP API, the catalog, the operations,
+//! and the background workers of one node.
+//!
+//! It is not: the storage engine (`shoal-storage`), the data model (`shoal-types`), the
+//! expression language (`shoal-expr`) or SigV4 (`shoal-auth`); it wires them together.
+//!
+//! Request flow:
+//!
+//! ```text
+//! client ──POST /──▶ api::handle: target, content type, size, gzip, SigV4, JSON
+//!                     │
+//!                     ▼
+//!                ops::dispatch ──▶ ops::{tables, items}: validate everything first
+//!                     │
+//!                     ▼  (blocking pool)
+//!                catalog ──▶ Table::route(point) ──▶ Partition::write / get
+//!                     │
+//!                     ▼
+//!                Durability::wait(ticket)  (group commit) ──▶ response + x-amz-crc32
+//! ```
+
+pub mod api;
+pub mod catalog;
+pub mod collection;
+pub mod config;
+pub mod index;
+pub mod node;
+pub mod ops;
+pub mod serve;
+pub mod workers;

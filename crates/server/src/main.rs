@@ -1,0 +1,102 @@
+//! The `shoal` binary: `shoal serve` runs a node; `shoal bench` runs the load generator.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use shoal::config::Config;
+
+#[derive(Parser)]
+#[command(
+    name = "shoal",
+    version,
+    about = "A self-hostable database that speaks the Amazon DynamoDB API"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a node.
+    Serve(ServeArgs),
+    /// YCSB-style load generator for any DynamoDB-compatible endpoint (see bench/README.md).
+    Bench(shoal_bench::BenchArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// TOML configuration file (see etc/config-template.toml).
+    #[arg(long, env = "SHOAL_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8000].
+    #[arg(long, env = "SHOAL_LISTEN")]
+    listen: Option<String>,
+    /// Data directory [default: ./shoal-data].
+    #[arg(long, env = "SHOAL_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Keep data in a temporary directory removed at exit.
+    #[arg(long, env = "SHOAL_IN_MEMORY")]
+    in_memory: bool,
+    /// `accept` any access key (default) or `enforce` signatures.
+    #[arg(long, env = "SHOAL_AUTH")]
+    auth: Option<String>,
+    /// AWS shared-credentials file with the keys accepted in enforce mode.
+    #[arg(long, env = "SHOAL_CREDENTIALS_FILE")]
+    credentials_file: Option<PathBuf>,
+    /// Region reported in ARNs.
+    #[arg(long, env = "SHOAL_REGION")]
+    region: Option<String>,
+    /// Seconds between TTL sweeps.
+    #[arg(long, env = "SHOAL_TTL_INTERVAL_SECS")]
+    ttl_interval_secs: Option<u64>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Bench(args) => shoal_bench::run(args),
+        Command::Serve(args) => {
+            let mut config = match &args.config {
+                Some(path) => Config::from_file(path)?,
+                None => Config::default(),
+            };
+            if let Some(v) = args.listen {
+                config.listen = v;
+            }
+            if let Some(v) = args.data_dir {
+                config.data_dir = v;
+            }
+            if args.in_memory {
+                config.in_memory = true;
+            }
+            if let Some(v) = args.auth {
+                config.auth.mode = v;
+            }
+            if let Some(v) = args.credentials_file {
+                config.auth.credentials_file = Some(v);
+            }
+            if let Some(v) = args.region {
+                config.region = v;
+            }
+            if let Some(v) = args.ttl_interval_secs {
+                config.workers.ttl_interval_secs = v;
+            }
+            init_logging(&config.log);
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .thread_name("shoal-worker")
+                .build()?;
+            runtime.block_on(shoal::serve::run(config))
+        }
+    }
+}
+
+fn init_logging(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

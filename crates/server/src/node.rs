@@ -1,0 +1,116 @@
+//! [`Node`]: what every request handler can reach: the catalog, the store, the settings.
+
+use std::sync::Arc;
+
+use shoal_auth::KeyStore;
+use shoal_storage::Ticket;
+use tokio::sync::Notify;
+
+use crate::api::error::{ApiError, ApiResult};
+use crate::catalog::Catalog;
+
+/// Whether signatures are verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    /// Any access key is accepted; the Authorization header must still be well formed.
+    Accept,
+    /// Signatures are verified against the configured keys.
+    Enforce,
+}
+
+/// Settings the request path reads.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// Region reported in ARNs and expected nowhere else.
+    pub region: String,
+    /// What DescribeEndpoints answers.
+    pub advertised_address: String,
+    /// Partitions of a new on-demand table.
+    pub on_demand_partitions: u64,
+    /// Largest item collection (tables with local indexes), bytes.
+    pub item_collection_limit: u64,
+    /// Signature checking.
+    pub auth: AuthMode,
+    /// Keys for [`AuthMode::Enforce`].
+    pub keys: KeyStore,
+}
+
+/// One running node.
+pub struct Node {
+    /// Tables and partitions.
+    pub catalog: Catalog,
+    /// Settings.
+    pub config: NodeConfig,
+    ttl_wake: Notify,
+    purge_wake: Notify,
+    index_wake: Notify,
+}
+
+impl Node {
+    /// Wraps an opened catalog.
+    pub fn new(catalog: Catalog, config: NodeConfig) -> Arc<Node> {
+        Arc::new(Node {
+            catalog,
+            config,
+            ttl_wake: Notify::new(),
+            purge_wake: Notify::new(),
+            index_wake: Notify::new(),
+        })
+    }
+
+    /// Runs storage work on the blocking pool: storage calls may read the disk or wait
+    /// for the journal and must never stall the async workers.
+    pub async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> ApiResult<T> + Send + 'static,
+    ) -> ApiResult<T> {
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(ApiError::internal)?
+    }
+
+    /// Waits until a write is on disk.
+    pub async fn durable(&self, ticket: Ticket) -> ApiResult<()> {
+        self.catalog
+            .store()
+            .durability()
+            .wait(ticket)
+            .await
+            .map_err(ApiError::internal)
+    }
+
+    /// Tells the TTL sweeper a table's TTL setting changed.
+    pub fn wake_ttl(&self) {
+        self.ttl_wake.notify_one();
+    }
+
+    /// Tells the purge worker a table was deleted.
+    pub fn wake_purge(&self) {
+        self.purge_wake.notify_one();
+    }
+
+    /// Tells the index worker an index is to be built or dropped.
+    pub fn wake_index(&self) {
+        self.index_wake.notify_one();
+    }
+
+    pub(crate) fn index_notified(&self) -> tokio::sync::futures::Notified<'_> {
+        self.index_wake.notified()
+    }
+
+    pub(crate) fn ttl_notified(&self) -> tokio::sync::futures::Notified<'_> {
+        self.ttl_wake.notified()
+    }
+
+    pub(crate) fn purge_notified(&self) -> tokio::sync::futures::Notified<'_> {
+        self.purge_wake.notified()
+    }
+}
+
+/// Seconds since the Unix epoch, with millisecond fraction (DynamoDB's timestamps).
+pub fn now_secs() -> f64 {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    (d.as_millis() as f64) / 1000.0
+}

@@ -1,0 +1,496 @@
+//! Single-item operations: PutItem, GetItem, DeleteItem, UpdateItem.
+//!
+//! Each handler validates the whole request first (a request that fails validation
+//! changes nothing), then runs the read-decide-write step inside the partition's write
+//! lock on the blocking pool, then waits for group commit before answering.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+use shoal_expr::{Condition, ExpressionContext, Path, Projection, Update};
+use shoal_storage::{Change, Written};
+use shoal_types::{json, key, size, Item, MAX_ITEM_SIZE};
+
+use super::capacity::{read_units, write_units, ReturnConsumed};
+use crate::api::error::{ApiError, ApiResult};
+use crate::api::input::Input;
+use crate::catalog::Table;
+use crate::collection::track;
+use crate::node::Node;
+
+/// Members shared by the write operations.
+struct WriteCommon {
+    consumed: ReturnConsumed,
+    return_icm: bool,
+    return_values: Option<String>,
+    all_old_on_fail: bool,
+}
+
+fn write_common(input: &mut Input<'_>) -> ApiResult<WriteCommon> {
+    let consumed = ReturnConsumed::parse(input)?;
+    let icm = input.enum_value(
+        "ReturnItemCollectionMetrics",
+        "returnItemCollectionMetrics",
+        &["SIZE", "NONE"],
+    )?;
+    let rv = input.enum_value(
+        "ReturnValues",
+        "returnValues",
+        &["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"],
+    )?;
+    let on_fail = input.enum_value(
+        "ReturnValuesOnConditionCheckFailure",
+        "returnValuesOnConditionCheckFailure",
+        &["ALL_OLD", "NONE"],
+    )?;
+    Ok(WriteCommon {
+        consumed,
+        return_icm: icm == Some("SIZE"),
+        return_values: rv.map(str::to_string),
+        all_old_on_fail: on_fail == Some("ALL_OLD"),
+    })
+}
+
+/// PutItem and DeleteItem only return the old item.
+fn only_all_old(common: &WriteCommon) -> ApiResult<()> {
+    match common.return_values.as_deref() {
+        None | Some("NONE") | Some("ALL_OLD") => Ok(()),
+        Some(_) => Err(ApiError::Validation(
+            "ReturnValues can only be ALL_OLD or NONE".into(),
+        )),
+    }
+}
+
+/// The parts of a request's expressions a write needs.
+struct Expressions {
+    condition: Option<Condition>,
+    update: Option<Update>,
+    projection: Option<Projection>,
+}
+
+/// Which expression members an operation takes, with their legacy counterparts.
+#[derive(Clone, Copy)]
+struct ExprMembers {
+    condition: bool,
+    update: bool,
+    projection: bool,
+}
+
+/// Parses every expression and legacy parameter of a request through one placeholder
+/// context, applying DynamoDB's rule that the two styles may not be mixed.
+fn expressions(input: &Input<'_>, table: &Table, members: ExprMembers) -> ApiResult<Expressions> {
+    let cond_expr = if members.condition {
+        input.str("ConditionExpression")?
+    } else {
+        None
+    };
+    let update_expr = if members.update {
+        input.str("UpdateExpression")?
+    } else {
+        None
+    };
+    let proj_expr = if members.projection {
+        input.str("ProjectionExpression")?
+    } else {
+        None
+    };
+    let expected = if members.condition {
+        input.get("Expected")
+    } else {
+        None
+    };
+    let attr_updates = if members.update {
+        input.get("AttributeUpdates")
+    } else {
+        None
+    };
+    let to_get = if members.projection {
+        input.get("AttributesToGet")
+    } else {
+        None
+    };
+    let cond_op = input.str("ConditionalOperator")?;
+
+    let mut legacy = Vec::new();
+    if to_get.is_some() {
+        legacy.push("AttributesToGet");
+    }
+    if attr_updates.is_some() {
+        legacy.push("AttributeUpdates");
+    }
+    if expected.is_some() {
+        legacy.push("Expected");
+    }
+    if cond_op.is_some() && members.condition {
+        legacy.push("ConditionalOperator");
+    }
+    let mut modern = Vec::new();
+    if update_expr.is_some() {
+        modern.push("UpdateExpression");
+    }
+    if cond_expr.is_some() {
+        modern.push("ConditionExpression");
+    }
+    if proj_expr.is_some() {
+        modern.push("ProjectionExpression");
+    }
+    if !legacy.is_empty() && !modern.is_empty() {
+        return Err(ApiError::Validation(format!(
+            "Can not use both expression and non-expression parameters in the same request: \
+             Non-expression parameters: {{{}}} Expression parameters: {{{}}}",
+            legacy.join(", "),
+            modern.join(", ")
+        )));
+    }
+    let names = input.get("ExpressionAttributeNames");
+    let values = input.get("ExpressionAttributeValues");
+    if modern.is_empty() {
+        let null_list = expression_null_list(members);
+        if names.is_some() {
+            return Err(ApiError::Validation(format!(
+                "ExpressionAttributeNames can only be specified when using expressions{null_list}"
+            )));
+        }
+        if values.is_some() {
+            return Err(ApiError::Validation(format!(
+                "ExpressionAttributeValues can only be specified when using expressions{null_list}"
+            )));
+        }
+    }
+    if cond_op.is_some() && expected.is_none() && members.condition {
+        return Err(ApiError::Validation(
+            "ConditionalOperator can only be used when Expected or QueryFilter or ScanFilter \
+             is present"
+                .into(),
+        ));
+    }
+
+    let mut ctx = ExpressionContext::new(names, values)?;
+    let update = match (update_expr, attr_updates) {
+        (Some(t), _) => Some(ctx.parse_update(t)?),
+        (None, Some(v)) => Some(shoal_expr::legacy::attribute_updates_to_update(v)?),
+        _ => None,
+    };
+    let condition = match (cond_expr, expected) {
+        (Some(t), _) => Some(ctx.parse_condition(t)?),
+        (None, Some(v)) => Some(shoal_expr::legacy::expected_to_condition(v, cond_op)?),
+        _ => None,
+    };
+    let projection = match (proj_expr, to_get) {
+        (Some(t), _) => Some(ctx.parse_projection(t)?),
+        (None, Some(v)) => Some(shoal_expr::legacy::attributes_to_get_to_projection(v)?),
+        _ => None,
+    };
+    ctx.finish()?;
+    if let Some(u) = &update {
+        u.check_key_attributes(&table.schema)?;
+    }
+    Ok(Expressions {
+        condition,
+        update,
+        projection,
+    })
+}
+
+fn expression_null_list(members: ExprMembers) -> String {
+    match (members.update, members.condition, members.projection) {
+        (true, true, _) => ": UpdateExpression and ConditionExpression are null".into(),
+        (false, true, _) => ": ConditionExpression is null".into(),
+        (false, false, true) => String::new(),
+        _ => String::new(),
+    }
+}
+
+/// Reads, validates and locates the `Key` member.
+fn read_key(input: &mut Input<'_>, table: &Table) -> ApiResult<(Item, u64, Vec<u8>)> {
+    let key = match input.get("Key") {
+        Some(v) => json::item_from_json(v)?,
+        None => {
+            input.violation("null".into(), "key", "Member must not be null");
+            input.finish()?;
+            Item::new()
+        }
+    };
+    table.schema.validate_key(&key)?;
+    locate(table, &key)
+}
+
+pub(crate) fn locate(table: &Table, key_item: &Item) -> ApiResult<(Item, u64, Vec<u8>)> {
+    let pk = key_item.get(&table.schema.partition.name).ok_or_else(|| {
+        ApiError::Validation("The provided key element does not match the schema".into())
+    })?;
+    let point = key::point(pk);
+    let suffix = key::encode_item_key(&table.schema, key_item);
+    Ok((key_item.clone(), point, suffix))
+}
+
+fn check_condition(cond: Option<&Condition>, old: Option<&Item>, all_old: bool) -> ApiResult<()> {
+    if let Some(c) = cond {
+        if !c.evaluate(old)? {
+            return Err(ApiError::condition_failed(if all_old {
+                old.cloned()
+            } else {
+                None
+            }));
+        }
+    }
+    Ok(())
+}
+
+/// The response of a committed write: ReturnValues, ConsumedCapacity and
+/// ItemCollectionMetrics as the request asked.
+fn write_response(
+    table: &Table,
+    common: &WriteCommon,
+    written: Written,
+    paths: &[Path],
+    collection: Option<u64>,
+) -> Value {
+    let bytes = written
+        .old
+        .as_ref()
+        .map(size::item_size)
+        .unwrap_or(0)
+        .max(written.new.as_ref().map(size::item_size).unwrap_or(0));
+    let key_of = |i: &Item| i.get(&table.schema.partition.name).cloned();
+    let pk = written
+        .new
+        .as_ref()
+        .or(written.old.as_ref())
+        .and_then(key_of);
+    let attributes = match common.return_values.as_deref() {
+        Some("ALL_OLD") => written.old,
+        Some("ALL_NEW") => written.new,
+        Some("UPDATED_OLD") => written
+            .old
+            .as_ref()
+            .map(|o| shoal_expr::project_paths(o, paths)),
+        Some("UPDATED_NEW") => written
+            .new
+            .as_ref()
+            .map(|n| shoal_expr::project_paths(n, paths)),
+        _ => None,
+    };
+    let mut out = Map::new();
+    if let Some(a) = attributes {
+        if !a.is_empty() {
+            out.insert("Attributes".into(), json::item_to_json(&a));
+        }
+    }
+    if let Some(c) = common
+        .consumed
+        .member(&table.meta.name, write_units(bytes), false)
+    {
+        out.insert("ConsumedCapacity".into(), c);
+    }
+    if let (true, Some(total), Some(pk)) = (common.return_icm, collection, pk) {
+        out.insert(
+            "ItemCollectionMetrics".into(),
+            crate::collection::metrics_member(&table.schema.partition.name, &pk, total),
+        );
+    }
+    Value::Object(out)
+}
+
+/// PutItem.
+pub async fn put_item(node: &Node, body: &Value) -> ApiResult<Value> {
+    let mut input = Input::new(body)?;
+    let name = input.table_name("TableName", "tableName")?;
+    let item_json = input.get("Item");
+    if item_json.is_none() {
+        input.violation("null".into(), "item", "Member must not be null");
+    }
+    let common = write_common(&mut input)?;
+    input.finish()?;
+    only_all_old(&common)?;
+    let (Some(name), Some(item_json)) = (name, item_json) else {
+        return Err(ApiError::internal("validated members missing"));
+    };
+    let item = json::item_from_json(item_json)?;
+    let table = node.catalog.require(name)?;
+    let ex = expressions(
+        &input,
+        &table,
+        ExprMembers {
+            condition: true,
+            update: false,
+            projection: false,
+        },
+    )?;
+    table.schema.validate_item_key(&item)?;
+    table.indexes.validate_item(&item)?;
+    if size::item_size(&item) > MAX_ITEM_SIZE {
+        return Err(ApiError::Validation(
+            "Item size has exceeded the maximum allowed size".into(),
+        ));
+    }
+    let key_item = table.schema.key_of(&item);
+    let (_, point, suffix) = locate(&table, &key_item)?;
+    let all_old_on_fail = common.all_old_on_fail;
+    let partition = Arc::clone(table.route(point));
+    let t = Arc::clone(&table);
+    let limit = node.config.item_collection_limit;
+    let pk = key_item[&table.schema.partition.name].clone();
+    let (written, collection) = node
+        .blocking(move || {
+            let mut collection = None;
+            let written = partition.write(point, &suffix, |old| {
+                check_condition(ex.condition.as_ref(), old, all_old_on_fail)?;
+                collection = track(&t, &partition, limit, &pk, old, Some(&item))?;
+                Ok::<_, ApiError>(Change::Put(item))
+            })?;
+            Ok((written, collection))
+        })
+        .await?;
+    node.durable(written.ticket).await?;
+    Ok(write_response(&table, &common, written, &[], collection))
+}
+
+/// DeleteItem.
+pub async fn delete_item(node: &Node, body: &Value) -> ApiResult<Value> {
+    let mut input = Input::new(body)?;
+    let name = input.table_name("TableName", "tableName")?;
+    let common = write_common(&mut input)?;
+    if input.get("Key").is_none() {
+        input.violation("null".into(), "key", "Member must not be null");
+    }
+    input.finish()?;
+    only_all_old(&common)?;
+    let Some(name) = name else {
+        return Err(ApiError::internal("validated members missing"));
+    };
+    let table = node.catalog.require(name)?;
+    let (key_item, point, suffix) = read_key(&mut input, &table)?;
+    let ex = expressions(
+        &input,
+        &table,
+        ExprMembers {
+            condition: true,
+            update: false,
+            projection: false,
+        },
+    )?;
+    let all_old_on_fail = common.all_old_on_fail;
+    let partition = Arc::clone(table.route(point));
+    let t = Arc::clone(&table);
+    let limit = node.config.item_collection_limit;
+    let pk = key_item[&table.schema.partition.name].clone();
+    let (written, collection) = node
+        .blocking(move || {
+            let mut collection = None;
+            let written = partition.write(point, &suffix, |old| {
+                check_condition(ex.condition.as_ref(), old, all_old_on_fail)?;
+                collection = track(&t, &partition, limit, &pk, old, None)?;
+                Ok::<_, ApiError>(Change::Delete)
+            })?;
+            Ok((written, collection))
+        })
+        .await?;
+    node.durable(written.ticket).await?;
+    Ok(write_response(&table, &common, written, &[], collection))
+}
+
+/// UpdateItem.
+pub async fn update_item(node: &Node, body: &Value) -> ApiResult<Value> {
+    let mut input = Input::new(body)?;
+    let name = input.table_name("TableName", "tableName")?;
+    let common = write_common(&mut input)?;
+    if input.get("Key").is_none() {
+        input.violation("null".into(), "key", "Member must not be null");
+    }
+    input.finish()?;
+    let Some(name) = name else {
+        return Err(ApiError::internal("validated members missing"));
+    };
+    let table = node.catalog.require(name)?;
+    let (key_item, point, suffix) = read_key(&mut input, &table)?;
+    let ex = expressions(
+        &input,
+        &table,
+        ExprMembers {
+            condition: true,
+            update: true,
+            projection: false,
+        },
+    )?;
+    let all_old_on_fail = common.all_old_on_fail;
+    let partition = Arc::clone(table.route(point));
+    let indexes = Arc::clone(&table.indexes);
+    let t = Arc::clone(&table);
+    let limit = node.config.item_collection_limit;
+    let pk = key_item[&table.schema.partition.name].clone();
+    let (written, paths, collection) = node
+        .blocking(move || {
+            let mut paths: Vec<Path> = Vec::new();
+            let mut collection = None;
+            let written = partition.write(point, &suffix, |old| {
+                check_condition(ex.condition.as_ref(), old, all_old_on_fail)?;
+                let mut item = old.cloned().unwrap_or(key_item);
+                if let Some(u) = &ex.update {
+                    paths = u.apply(&mut item)?;
+                }
+                if size::item_size(&item) > MAX_ITEM_SIZE {
+                    return Err(ApiError::Validation(
+                        "Item size to update has exceeded the maximum allowed size".into(),
+                    ));
+                }
+                if item.values().map(size::nesting_depth).max().unwrap_or(0)
+                    > shoal_types::MAX_NESTING_DEPTH
+                {
+                    return Err(ApiError::Validation(
+                        "Nesting Levels have exceeded supported limits".into(),
+                    ));
+                }
+                indexes.validate_item(&item)?;
+                collection = track(&t, &partition, limit, &pk, old, Some(&item))?;
+                Ok(Change::Put(item))
+            })?;
+            Ok::<_, ApiError>((written, paths, collection))
+        })
+        .await?;
+    node.durable(written.ticket).await?;
+    Ok(write_response(&table, &common, written, &paths, collection))
+}
+
+/// GetItem.
+pub async fn get_item(node: &Node, body: &Value) -> ApiResult<Value> {
+    let mut input = Input::new(body)?;
+    let name = input.table_name("TableName", "tableName")?;
+    let consumed = ReturnConsumed::parse(&mut input)?;
+    let consistent = input.bool("ConsistentRead")?.unwrap_or(false);
+    if input.get("Key").is_none() {
+        input.violation("null".into(), "key", "Member must not be null");
+    }
+    input.finish()?;
+    let Some(name) = name else {
+        return Err(ApiError::internal("validated members missing"));
+    };
+    let table = node.catalog.require(name)?;
+    let (_, point, suffix) = read_key(&mut input, &table)?;
+    let ex = expressions(
+        &input,
+        &table,
+        ExprMembers {
+            condition: false,
+            update: false,
+            projection: true,
+        },
+    )?;
+    let partition = Arc::clone(table.route(point));
+    let item = node
+        .blocking(move || partition.get(point, &suffix).map_err(ApiError::from))
+        .await?;
+    let units = read_units(item.as_ref().map(size::item_size).unwrap_or(0), consistent);
+    let mut out = Map::new();
+    if let Some(item) = item {
+        let item = match &ex.projection {
+            Some(p) => p.apply(&item),
+            None => item,
+        };
+        out.insert("Item".into(), json::item_to_json(&item));
+    }
+    if let Some(c) = consumed.member(name, units, true) {
+        out.insert("ConsumedCapacity".into(), c);
+    }
+    Ok(Value::Object(out))
+}

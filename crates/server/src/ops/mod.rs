@@ -1,0 +1,105 @@
+//! DynamoDB operations, one function per operation, and the dispatch from
+//! `X-Amz-Target` to them.
+
+pub mod batch;
+pub mod capacity;
+pub mod items;
+pub mod query;
+pub mod tables;
+
+use serde_json::Value;
+
+use crate::api::error::{ApiError, ApiResult};
+use crate::node::Node;
+
+/// Every operation of DynamoDB's `DynamoDB_20120810` API, so that a known but not yet
+/// served operation is told apart from a typo.
+pub const KNOWN_OPERATIONS: &[&str] = &[
+    "BatchExecuteStatement",
+    "BatchGetItem",
+    "BatchWriteItem",
+    "CreateBackup",
+    "CreateGlobalTable",
+    "CreateTable",
+    "DeleteBackup",
+    "DeleteItem",
+    "DeleteResourcePolicy",
+    "DeleteTable",
+    "DescribeBackup",
+    "DescribeContinuousBackups",
+    "DescribeContributorInsights",
+    "DescribeEndpoints",
+    "DescribeExport",
+    "DescribeGlobalTable",
+    "DescribeGlobalTableSettings",
+    "DescribeImport",
+    "DescribeKinesisStreamingDestination",
+    "DescribeLimits",
+    "DescribeTable",
+    "DescribeTableReplicaAutoScaling",
+    "DescribeTimeToLive",
+    "DisableKinesisStreamingDestination",
+    "EnableKinesisStreamingDestination",
+    "ExecuteStatement",
+    "ExecuteTransaction",
+    "ExportTableToPointInTime",
+    "GetItem",
+    "GetResourcePolicy",
+    "ImportTable",
+    "ListBackups",
+    "ListContributorInsights",
+    "ListExports",
+    "ListGlobalTables",
+    "ListImports",
+    "ListTables",
+    "ListTagsOfResource",
+    "PutItem",
+    "PutResourcePolicy",
+    "Query",
+    "RestoreTableFromBackup",
+    "RestoreTableToPointInTime",
+    "Scan",
+    "TagResource",
+    "TransactGetItems",
+    "TransactWriteItems",
+    "UntagResource",
+    "UpdateContinuousBackups",
+    "UpdateContributorInsights",
+    "UpdateGlobalTable",
+    "UpdateGlobalTableSettings",
+    "UpdateItem",
+    "UpdateKinesisStreamingDestination",
+    "UpdateTable",
+    "UpdateTableReplicaAutoScaling",
+    "UpdateTimeToLive",
+];
+
+/// Runs one operation on a parsed JSON body.
+pub async fn dispatch(node: &Node, operation: &str, body: &Value) -> ApiResult<Value> {
+    match operation {
+        "CreateTable" => tables::create_table(node, body).await,
+        "DescribeTable" => tables::describe_table(node, body).await,
+        "ListTables" => tables::list_tables(node, body).await,
+        "DeleteTable" => tables::delete_table(node, body).await,
+        "UpdateTable" => tables::update_table(node, body).await,
+        "TagResource" => tables::tag_resource(node, body).await,
+        "UntagResource" => tables::untag_resource(node, body).await,
+        "ListTagsOfResource" => tables::list_tags(node, body).await,
+        "UpdateTimeToLive" => tables::update_ttl(node, body).await,
+        "DescribeTimeToLive" => tables::describe_ttl(node, body).await,
+        "DescribeLimits" => tables::describe_limits(node, body).await,
+        "DescribeEndpoints" => tables::describe_endpoints(node, body).await,
+        "PutItem" => items::put_item(node, body).await,
+        "GetItem" => items::get_item(node, body).await,
+        "DeleteItem" => items::delete_item(node, body).await,
+        "UpdateItem" => items::update_item(node, body).await,
+        "Query" => query::query(node, body).await,
+        "BatchGetItem" => batch::batch_get_item(node, body).await,
+        "BatchWriteItem" => batch::batch_write_item(node, body).await,
+        "Scan" => query::scan(node, body).await,
+        other => Err(ApiError::UnknownOperation {
+            message: format!("Operation {other} is not supported by this version of shoal"),
+            status: 400,
+        }),
+    }
+}

@@ -1,0 +1,408 @@
+//! Background workers: the TTL sweeper, the maintenance worker (statistics checkpoints
+//! and log trimming) and the purge worker (data of deleted tables).
+//!
+//! A [`Worker`] does its storage work synchronously on the blocking pool, one bounded
+//! step at a time, and is paced by [`run`]: straight on while it reports more work,
+//! otherwise until its interval passes, it is woken, or the node shuts down.
+//! Cancellation contract: a step is never interrupted; shutdown is observed between
+//! steps, so every step must leave storage consistent on its own.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use shoal_storage::Change;
+use shoal_types::AttributeValue;
+use tokio::sync::watch;
+
+use crate::node::Node;
+
+/// What a step found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkerState {
+    /// More work is ready now.
+    Busy,
+    /// Nothing to do until the next interval or wake-up.
+    Idle,
+}
+
+/// A background loop over storage.
+pub trait Worker: Send + 'static {
+    /// Name for logs.
+    fn name(&self) -> &'static str;
+    /// One bounded step of work.
+    fn work(&mut self, node: &Node) -> anyhow::Result<WorkerState>;
+}
+
+/// Which wake-up a worker listens to.
+#[derive(Debug, Clone, Copy)]
+pub enum Wake {
+    /// TTL settings changed.
+    Ttl,
+    /// A table was deleted.
+    Purge,
+    /// A global index is to be built or dropped.
+    Index,
+    /// Only the interval.
+    None,
+}
+
+/// Runs a worker until `shutdown` turns true.
+pub async fn run<W: Worker>(
+    node: Arc<Node>,
+    mut worker: W,
+    interval: Duration,
+    wake: Wake,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let name = worker.name();
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        let n = Arc::clone(&node);
+        let step = tokio::task::spawn_blocking(move || {
+            let r = worker.work(&n);
+            (worker, r)
+        })
+        .await;
+        let state = match step {
+            Ok((w, r)) => {
+                worker = w;
+                r.unwrap_or_else(|e| {
+                    tracing::error!(worker = name, error = %e, "worker step failed");
+                    WorkerState::Idle
+                })
+            }
+            Err(e) => {
+                tracing::error!(worker = name, error = %e, "worker panicked; stopping it");
+                return;
+            }
+        };
+        if state == WorkerState::Busy {
+            continue;
+        }
+        let woken = async {
+            match wake {
+                Wake::Ttl => node.ttl_notified().await,
+                Wake::Purge => node.purge_notified().await,
+                Wake::Index => node.index_notified().await,
+                Wake::None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = woken => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+/// Deletes items whose TTL attribute holds an epoch-seconds time that has passed.
+///
+/// As DynamoDB does, it ignores items whose TTL attribute is not a number, and items
+/// whose time is more than five years in the past. Each deletion is an ordinary write
+/// (logged as an expiry) that re-checks the item under the partition lock, so an item
+/// updated after the scan read it is not deleted by mistake.
+#[derive(Default)]
+pub struct TtlWorker {
+    /// (table name, partition index, last data key scanned)
+    cursor: Option<(String, usize, Option<Vec<u8>>)>,
+}
+
+const TTL_BATCH: usize = 1000;
+const FIVE_YEARS_SECS: f64 = 5.0 * 365.0 * 24.0 * 3600.0;
+
+/// Whether an item has expired at `now` under TTL attribute `attr`.
+pub fn expired(item: &shoal_types::Item, attr: &str, now: f64) -> bool {
+    match item.get(attr) {
+        Some(AttributeValue::N(n)) => {
+            let t = n.to_f64();
+            t <= now && t >= now - FIVE_YEARS_SECS
+        }
+        _ => false,
+    }
+}
+
+impl Worker for TtlWorker {
+    fn name(&self) -> &'static str {
+        "ttl"
+    }
+
+    fn work(&mut self, node: &Node) -> anyhow::Result<WorkerState> {
+        let tables: Vec<_> = node
+            .catalog
+            .all()
+            .into_iter()
+            .filter(|t| t.meta.ttl_attribute.is_some())
+            .collect();
+        let (name, pidx, after) = match self.cursor.take() {
+            Some(c) => c,
+            None => match tables.first() {
+                Some(t) => (t.meta.name.clone(), 0, None),
+                None => return Ok(WorkerState::Idle),
+            },
+        };
+        let Some(pos) = tables.iter().position(|t| t.meta.name == name) else {
+            // The table was deleted or TTL disabled: move to the next table, if any.
+            return Ok(self.advance(&tables, &name));
+        };
+        let table = &tables[pos];
+        let Some(attr) = table.meta.ttl_attribute.clone() else {
+            return Ok(self.advance(&tables, &name));
+        };
+        let Some(partition) = table.partitions.get(pidx) else {
+            return Ok(self.advance(&tables, &name));
+        };
+        let batch = partition.scan(after.as_deref(), TTL_BATCH)?;
+        let now = crate::node::now_secs();
+        let mut deleted = 0u64;
+        for (data_key, item) in &batch.items {
+            if !expired(item, &attr, now) {
+                continue;
+            }
+            let Some(point) = data_key
+                .get(8..16)
+                .and_then(|s| <[u8; 8]>::try_from(s).ok())
+                .map(u64::from_be_bytes)
+            else {
+                continue;
+            };
+            let suffix = data_key.get(16..).unwrap_or_default();
+            let r = partition.write(point, suffix, |cur| match cur {
+                Some(cur) if expired(cur, &attr, now) => Ok(Change::Expire),
+                _ => Err(SkipWrite),
+            });
+            // The worker does not wait for the fsync: a lost expiry is redone by the
+            // next sweep.
+            if r.is_ok() {
+                deleted += 1;
+            }
+        }
+        if deleted > 0 {
+            tracing::debug!(table = %name, deleted, "expired items deleted");
+        }
+        if batch.done {
+            if pidx + 1 < table.partitions.len() {
+                self.cursor = Some((name, pidx + 1, None));
+                return Ok(WorkerState::Busy);
+            }
+            return Ok(self.advance(&tables, &name));
+        }
+        let last = batch.items.last().map(|(k, _)| k.clone());
+        self.cursor = Some((name, pidx, last));
+        Ok(WorkerState::Busy)
+    }
+}
+
+/// A TTL re-check that found the item no longer expired (or a storage error, which the
+/// next sweep retries).
+struct SkipWrite;
+
+impl From<shoal_storage::Error> for SkipWrite {
+    fn from(e: shoal_storage::Error) -> Self {
+        tracing::warn!(error = %e, "ttl delete failed; will retry next sweep");
+        SkipWrite
+    }
+}
+
+impl TtlWorker {
+    fn advance(&mut self, tables: &[Arc<crate::catalog::Table>], name: &str) -> WorkerState {
+        match tables.iter().find(|t| t.meta.name.as_str() > name) {
+            Some(next) => {
+                self.cursor = Some((next.meta.name.clone(), 0, None));
+                WorkerState::Busy
+            }
+            None => {
+                self.cursor = None;
+                WorkerState::Idle
+            }
+        }
+    }
+}
+
+/// Checkpoints partition statistics and trims log records older than the retention.
+pub struct MaintenanceWorker {
+    /// How long log records are kept.
+    pub retention: Duration,
+}
+
+impl Worker for MaintenanceWorker {
+    fn name(&self) -> &'static str {
+        "maintenance"
+    }
+
+    fn work(&mut self, node: &Node) -> anyhow::Result<WorkerState> {
+        let store = node.catalog.store();
+        let cutoff = shoal_storage_now_micros().saturating_sub(self.retention.as_micros() as u64);
+        for table in node.catalog.all() {
+            for p in &table.partitions {
+                let mut bound = None;
+                let mut from = 0u64;
+                'scan: loop {
+                    let recs = p.read_log(from, 1024)?;
+                    if recs.is_empty() {
+                        break;
+                    }
+                    for r in &recs {
+                        if r.timestamp_micros >= cutoff {
+                            bound = Some(r.seq);
+                            break 'scan;
+                        }
+                        bound = Some(r.seq + 1);
+                        from = r.seq + 1;
+                    }
+                }
+                match bound {
+                    Some(b) => {
+                        store.trim_log(p, b)?;
+                    }
+                    None => {
+                        store.checkpoint(p)?;
+                    }
+                }
+            }
+        }
+        Ok(WorkerState::Idle)
+    }
+}
+
+fn shoal_storage_now_micros() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
+}
+
+/// Removes the data and logs of deleted tables.
+#[derive(Default)]
+pub struct PurgeWorker;
+
+impl Worker for PurgeWorker {
+    fn name(&self) -> &'static str {
+        "purge"
+    }
+
+    fn work(&mut self, node: &Node) -> anyhow::Result<WorkerState> {
+        for (key, parts) in node.catalog.dropped()? {
+            let mut removed = 0;
+            for p in &parts {
+                removed += node.catalog.store().purge_partition(p)?;
+            }
+            node.catalog.forget_dropped(key)?;
+            tracing::debug!(removed, "purged deleted table");
+        }
+        Ok(WorkerState::Idle)
+    }
+}
+
+/// Builds global indexes added to tables that hold data (backfill) and removes the
+/// entries of dropped ones.
+///
+/// A backfill walks the table's partitions in storage order and, batch by batch, writes
+/// each item's entry under the partition's write lock ([`shoal_storage::Partition::rederive`]),
+/// while every write since the index was added maintains it too. Re-deriving an entry that
+/// a write already made writes the same bytes, so the walk is idempotent and simply
+/// restarts from the beginning after a crash. When the walk ends the index's counts are
+/// recounted and it becomes ACTIVE.
+#[derive(Default)]
+pub struct IndexWorker {
+    /// (table id, index id, partition index, last data key)
+    cursor: Option<(u64, u64, usize, Option<Vec<u8>>)>,
+}
+
+const BACKFILL_BATCH: usize = 1000;
+
+impl Worker for IndexWorker {
+    fn name(&self) -> &'static str {
+        "index"
+    }
+
+    fn work(&mut self, node: &Node) -> anyhow::Result<WorkerState> {
+        let pending = node.catalog.all().into_iter().find_map(|t| {
+            t.meta
+                .gsis
+                .iter()
+                .find(|g| g.status != "ACTIVE")
+                .map(|g| (Arc::clone(&t), g.clone()))
+        });
+        let Some((table, ix)) = pending else {
+            self.cursor = None;
+            return Ok(WorkerState::Idle);
+        };
+        let name = table.meta.name.clone();
+        if ix.status == "DELETING" {
+            let removed = node.catalog.store().purge_prefix(&ix.id.to_be_bytes())?;
+            node.catalog
+                .update(&name, |m| {
+                    m.gsis.retain(|g| g.id != ix.id);
+                    Ok(())
+                })
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            tracing::info!(table = %name, index = %ix.name, removed, "index deleted");
+            return Ok(WorkerState::Busy);
+        }
+        let (pidx, after) = match self.cursor.take() {
+            Some((t, i, p, a)) if t == table.meta.id && i == ix.id => (p, a),
+            _ => (0, None),
+        };
+        let Some(def) = table.indexes.defs.iter().find(|d| d.meta.id == ix.id) else {
+            return Ok(WorkerState::Idle);
+        };
+        if let Some(partition) = table.partitions.get(pidx) {
+            let batch = partition.scan(after.as_deref(), BACKFILL_BATCH)?;
+            let keys: Vec<Vec<u8>> = batch.items.iter().map(|(k, _)| k.clone()).collect();
+            partition.rederive(&keys, &crate::index::OneIndex(def))?;
+            self.cursor = Some(if batch.done {
+                (table.meta.id, ix.id, pidx + 1, None)
+            } else {
+                (table.meta.id, ix.id, pidx, keys.last().cloned())
+            });
+            return Ok(WorkerState::Busy);
+        }
+        // Every partition walked: recount and open the index for reads.
+        table.indexes.recount_one(node.catalog.store(), ix.id)?;
+        node.catalog
+            .update(&name, |m| {
+                if let Some(g) = m.gsis.iter_mut().find(|g| g.id == ix.id) {
+                    g.status = "ACTIVE".into();
+                }
+                Ok(())
+            })
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        self.cursor = None;
+        tracing::info!(table = %name, index = %ix.name, "index backfill finished");
+        Ok(WorkerState::Busy)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shoal_types::Number;
+
+    #[test]
+    fn expiry_follows_dynamodb_rules() {
+        let now = 2_000_000_000.0;
+        let mut item = shoal_types::Item::new();
+        item.insert(
+            "ttl".into(),
+            AttributeValue::N(Number::from_i64(1_999_999_999)),
+        );
+        assert!(expired(&item, "ttl", now));
+        item.insert(
+            "ttl".into(),
+            AttributeValue::N(Number::from_i64(2_000_000_001)),
+        );
+        assert!(!expired(&item, "ttl", now));
+        // More than five years in the past: ignored, as DynamoDB ignores it.
+        item.insert(
+            "ttl".into(),
+            AttributeValue::N(Number::from_i64(1_000_000_000)),
+        );
+        assert!(!expired(&item, "ttl", now));
+        // Not a number: ignored.
+        item.insert("ttl".into(), AttributeValue::S("1".into()));
+        assert!(!expired(&item, "ttl", now));
+        assert!(!expired(&item, "other", now));
+    }
+}
