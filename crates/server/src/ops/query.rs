@@ -510,6 +510,15 @@ pub async fn query(node: &Node, body: &Value) -> ApiResult<Value> {
     input.finish()?;
     let source = target(node, &c)?;
     let ex = read_expressions(&input, source.schema(), true)?;
+    if let Some(f) = &ex.filter {
+        // A query filter may not read the key it queries by (DynamoDB's rule).
+        let member = if input.get("FilterExpression").is_some() {
+            "Filter Expression"
+        } else {
+            "QueryFilter"
+        };
+        f.check_filter_key_attributes(source.schema(), member)?;
+    }
     let select = select_of(&c, ex.projection.is_some(), ex.projection_member)?;
     let fetch = needs_fetch(&source, select, ex.projection.as_ref())?;
     let kc = ex
