@@ -20,7 +20,7 @@ use parking_lot::{Condvar, Mutex};
 use crate::{Error, Result};
 
 /// A position in the journal a writer waits to see synced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Ticket(pub u64);
 
 /// Shared state between writers and the committer thread.
@@ -66,6 +66,11 @@ impl Durability {
         *pending = true;
         self.work_ready.notify_one();
         Ticket(t)
+    }
+
+    /// The newest ticket handed out: waiting for it covers every committed write.
+    pub fn latest(&self) -> Ticket {
+        Ticket(self.issued.load(Ordering::Acquire))
     }
 
     /// A future that resolves once the ticket's batch is on disk.

@@ -103,6 +103,9 @@ pub struct Partition {
     /// Next sequence number to assign; holding it serialises writes (invariant 4).
     write_lock: Mutex<u64>,
     derived: RwLock<Option<Arc<dyn Derived>>>,
+    /// Ticket of the latest committed write; readers wait for it so they never return a
+    /// write that a crash could still take back.
+    last_ticket: AtomicU64,
     last_seq: AtomicU64,
     items: AtomicI64,
     bytes: AtomicI64,
@@ -157,10 +160,20 @@ impl Partition {
             inner,
             write_lock: Mutex::new(stats.last_seq + 1),
             derived: RwLock::new(None),
+            last_ticket: AtomicU64::new(0),
             last_seq: AtomicU64::new(stats.last_seq),
             items: AtomicI64::new(stats.items as i64),
             bytes: AtomicI64::new(stats.bytes as i64),
         }
+    }
+
+    /// The ticket a reader must see durable before answering with what it read. Call it
+    /// after reading: a write's data is visible from its batch commit, and the write
+    /// holds the write lock until it has stored its ticket, so taking the lock here
+    /// covers every write the read could have seen.
+    pub fn read_ticket(&self) -> Ticket {
+        let _guard = self.write_lock.lock();
+        Ticket(self.last_ticket.load(Ordering::Acquire))
     }
 
     /// Where the partition sits.
@@ -260,6 +273,7 @@ impl Partition {
         self.last_seq.store(seq, Ordering::Release);
         self.apply_stats(old_size, new.as_ref().map(|_| new_size));
         let ticket = self.inner.durability.issue();
+        self.last_ticket.store(ticket.0, Ordering::Release);
         drop(next_seq);
         Ok(Written {
             old,

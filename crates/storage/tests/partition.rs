@@ -209,3 +209,21 @@ fn concurrent_writers_get_unique_sequences_and_shared_syncs() {
     assert!(durable >= 1600);
     assert_eq!(p.stats().items, 1600);
 }
+
+#[test]
+fn readers_are_told_to_wait_for_every_write_they_can_see() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let p = store.open_partition(desc(9, 0, u64::MAX)).unwrap();
+    assert_eq!(
+        p.read_ticket(),
+        shoal_storage::Ticket(0),
+        "nothing written yet"
+    );
+    let w = put(&p, 3, "a", "1");
+    assert!(p.get(3, b"a").unwrap().is_some());
+    assert!(p.read_ticket() >= w.ticket, "the visible write is covered");
+    store.durability().wait_blocking(p.read_ticket()).unwrap();
+    let (_, durable) = store.durability().positions();
+    assert!(durable >= w.ticket.0);
+}

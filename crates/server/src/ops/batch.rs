@@ -137,20 +137,26 @@ pub async fn batch_get_item(node: &Node, body: &Value) -> ApiResult<Value> {
     let results = node
         .blocking(move || {
             let mut out = Vec::new();
+            let mut ticket = Ticket(0);
             for g in plan {
                 let mut found = Vec::new();
                 let mut bytes = Vec::new();
                 for k in &g.keys {
                     let (_, point, suffix) = locate(&g.table, k)?;
-                    let item = g.table.route(point).get(point, &suffix)?;
+                    let partition = g.table.route(point);
+                    let item = partition.get(point, &suffix)?;
+                    ticket = ticket.max(partition.read_ticket());
                     bytes.push(item.as_ref().map(size::item_size).unwrap_or(0));
                     found.push(item);
                 }
                 out.push((g, found, bytes));
             }
-            Ok::<_, ApiError>(out)
+            Ok::<_, ApiError>((out, ticket))
         })
         .await?;
+    let (results, ticket) = results;
+    // Never answer with a write a crash could still take back.
+    node.durable(ticket).await?;
 
     let mut responses = Map::new();
     let mut unprocessed = Map::new();

@@ -478,8 +478,13 @@ pub async fn get_item(node: &Node, body: &Value) -> ApiResult<Value> {
     )?;
     let partition = Arc::clone(table.route(point));
     let item = node
-        .blocking(move || partition.get(point, &suffix).map_err(ApiError::from))
+        .blocking(move || {
+            let item = partition.get(point, &suffix)?;
+            Ok((item, partition.read_ticket()))
+        })
         .await?;
+    let (item, ticket) = item;
+    node.durable(ticket).await?;
     let units = read_units(item.as_ref().map(size::item_size).unwrap_or(0), consistent);
     let mut out = Map::new();
     if let Some(item) = item {

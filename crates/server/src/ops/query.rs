@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 use shoal_expr::{Condition, ExpressionContext, KeyCondition, Projection, SortCondition};
-use shoal_storage::prefix_successor;
+use shoal_storage::{prefix_successor, Ticket};
 use shoal_types::{json as vjson, key, size, AttributeValue, Item, KeySchema};
 
 use super::capacity::{read_units, ReturnConsumed};
@@ -55,6 +55,8 @@ struct Page {
     scanned: usize,
     bytes: usize,
     last_key: Option<Item>,
+    /// Durability ticket covering every write the page could have seen.
+    ticket: Ticket,
 }
 
 impl Page {
@@ -209,6 +211,17 @@ impl Source {
             Some(d) => d.meta.id,
             None => self.table.meta.id,
         }
+    }
+
+    /// Covers every write an index read could have seen: index entries are written by
+    /// the table's partitions.
+    fn read_ticket(&self) -> Ticket {
+        self.table
+            .partitions
+            .iter()
+            .map(|p| p.read_ticket())
+            .max()
+            .unwrap_or(Ticket(0))
     }
 
     fn last_key(&self, item: &Item) -> Item {
@@ -583,6 +596,7 @@ pub async fn query(node: &Node, body: &Value) -> ApiResult<Value> {
                     &mut page,
                     &spec,
                 )?;
+                page.ticket = source.read_ticket();
                 return Ok((page, spec, source));
             }
             let partition = Arc::clone(source.table.route(point));
@@ -599,12 +613,15 @@ pub async fn query(node: &Node, body: &Value) -> ApiResult<Value> {
                     }
                 },
             )?;
+            page.ticket = partition.read_ticket();
             match err {
                 Some(e) => Err(e),
                 None => Ok((page, spec, source)),
             }
         })
         .await?;
+    // Never answer with a write a crash could still take back.
+    node.durable(page.ticket).await?;
     Ok(page.into_response(&source.table, &spec))
 }
 
@@ -837,6 +854,7 @@ pub async fn scan(node: &Node, body: &Value) -> ApiResult<Value> {
                     &mut page,
                     &spec,
                 )?;
+                page.ticket = source.read_ticket();
                 return Ok((page, spec, source));
             }
             let mut err = None;
@@ -864,6 +882,7 @@ pub async fn scan(node: &Node, body: &Value) -> ApiResult<Value> {
                         }
                     },
                 )?;
+                page.ticket = page.ticket.max(p.read_ticket());
                 if !more {
                     break;
                 }
@@ -874,6 +893,8 @@ pub async fn scan(node: &Node, body: &Value) -> ApiResult<Value> {
             }
         })
         .await?;
+    // Never answer with a write a crash could still take back.
+    node.durable(page.ticket).await?;
     Ok(page.into_response(&source.table, &spec))
 }
 
