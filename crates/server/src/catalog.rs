@@ -404,7 +404,11 @@ impl Catalog {
         let indexes = if meta.lsis == current.meta.lsis && meta.gsis == current.meta.gsis {
             Arc::clone(&current.indexes)
         } else {
-            Arc::new(TableIndexes::build(&meta, Some(&current.indexes))?)
+            Arc::new(TableIndexes::build(
+                &meta,
+                Some(&current.indexes),
+                &self.store,
+            )?)
         };
         self.persist(&meta, &[])?;
         if !Arc::ptr_eq(&indexes, &current.indexes) {
@@ -510,7 +514,7 @@ fn open_table(store: &Store, meta: TableMeta) -> ApiResult<Table> {
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let indexes = Arc::new(TableIndexes::build(&meta, None)?);
+    let indexes = Arc::new(TableIndexes::build(&meta, None, store)?);
     indexes.recount(store).map_err(ApiError::internal)?;
     for p in &partitions {
         p.set_derived(derived_of(&indexes));

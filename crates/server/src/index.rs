@@ -202,16 +202,22 @@ pub fn push_escaped(out: &mut Vec<u8>, raw: &[u8]) {
 }
 
 /// The indexes of one table, as one [`Derived`] for its partitions.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct TableIndexes {
     /// Every index, local then global, in definition order.
     pub defs: Vec<IndexDef>,
+    /// Where entries live (consulted while an index is being backfilled).
+    store: shoal_storage::Store,
 }
 
 impl TableIndexes {
     /// Builds the index set of a table; `stats` carries counters over from a previous
     /// version of the table's definition, by index id.
-    pub fn build(meta: &TableMeta, previous: Option<&TableIndexes>) -> ApiResult<TableIndexes> {
+    pub fn build(
+        meta: &TableMeta,
+        previous: Option<&TableIndexes>,
+        store: &shoal_storage::Store,
+    ) -> ApiResult<TableIndexes> {
         let stats_of = |id: u64| {
             previous
                 .and_then(|p| p.defs.iter().find(|d| d.meta.id == id))
@@ -228,7 +234,10 @@ impl TableIndexes {
             }
             defs.push(IndexDef::new(ix, false, meta, stats_of(ix.id))?);
         }
-        Ok(TableIndexes { defs })
+        Ok(TableIndexes {
+            defs,
+            store: store.clone(),
+        })
     }
 
     /// An index by name.
@@ -271,14 +280,6 @@ impl TableIndexes {
     /// Recounts every index's entries (at startup).
     pub fn recount(&self, store: &shoal_storage::Store) -> anyhow::Result<()> {
         for d in &self.defs {
-            recount_def(d, store)?;
-        }
-        Ok(())
-    }
-
-    /// Recounts one index's entries (after its backfill).
-    pub fn recount_one(&self, store: &shoal_storage::Store, id: u64) -> anyhow::Result<()> {
-        for d in self.defs.iter().filter(|d| d.meta.id == id) {
             recount_def(d, store)?;
         }
         Ok(())
@@ -334,14 +335,38 @@ fn type_name(v: &AttributeValue) -> &'static str {
     }
 }
 
-/// Derives the entries of one index (used alone by a backfill).
-pub struct OneIndex<'a>(pub &'a IndexDef);
+/// The backfill's view of one index: it writes only the entries that do not exist yet.
+///
+/// It runs under the partition's write lock (`Partition::rederive`) after the index was
+/// added to the table's derived set, so an existing entry was derived by a write from
+/// the item as it is now: skipping it leaves the same bytes and keeps the counts exact
+/// (each entry is counted once, by whichever of the write or the backfill made it).
+pub struct Backfill<'a> {
+    /// The index being built.
+    pub def: &'a IndexDef,
+    /// Where its entries live.
+    pub store: &'a shoal_storage::Store,
+}
 
-fn derive_one(d: &IndexDef, old: Option<&Item>, new: Option<&Item>, out: &mut Vec<DerivedWrite>) {
+/// Derives one index's entries for a write. `store` is given while the index is still
+/// being backfilled: then the old item's entry may not exist yet, and it is only counted
+/// as removed if it does.
+fn derive_one(
+    d: &IndexDef,
+    store: Option<&shoal_storage::Store>,
+    old: Option<&Item>,
+    new: Option<&Item>,
+    out: &mut Vec<DerivedWrite>,
+) {
     let old_key = old.and_then(|o| d.entry_key(o));
     let new_key = new.and_then(|n| d.entry_key(n));
-    let old_size = match (&old_key, old) {
-        (Some(_), Some(o)) => Some(size::item_size(&d.project(o)) as i64),
+    let old_exists = match (&old_key, store) {
+        (Some(k), Some(store)) => store.data_contains(k).unwrap_or(true),
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    let old_size = match (old_exists, old) {
+        (true, Some(o)) => Some(size::item_size(&d.project(o)) as i64),
         _ => None,
     };
     if let Some(ok) = &old_key {
@@ -370,14 +395,23 @@ fn derive_one(d: &IndexDef, old: Option<&Item>, new: Option<&Item>, out: &mut Ve
 impl Derived for TableIndexes {
     fn derive(&self, old: Option<&Item>, new: Option<&Item>, out: &mut Vec<DerivedWrite>) {
         for d in &self.defs {
-            derive_one(d, old, new, out);
+            let backfilling = (!d.readable()).then_some(&self.store);
+            derive_one(d, backfilling, old, new, out);
         }
     }
 }
 
-impl Derived for OneIndex<'_> {
+impl Derived for Backfill<'_> {
     fn derive(&self, old: Option<&Item>, new: Option<&Item>, out: &mut Vec<DerivedWrite>) {
-        derive_one(self.0, old, new, out);
+        let Some(item) = new else { return };
+        if let Some(k) = self.def.entry_key(item) {
+            // On an engine error, write the entry anyway: a duplicate count is better than
+            // a missing entry, and the engine error will surface on the commit.
+            if self.store.data_contains(&k).unwrap_or(false) {
+                return;
+            }
+        }
+        derive_one(self.def, Some(self.store), old, new, out);
     }
 }
 

@@ -302,8 +302,8 @@ impl Worker for PurgeWorker {
 /// each item's entry under the partition's write lock ([`shoal_storage::Partition::rederive`]),
 /// while every write since the index was added maintains it too. Re-deriving an entry that
 /// a write already made writes the same bytes, so the walk is idempotent and simply
-/// restarts from the beginning after a crash. When the walk ends the index's counts are
-/// recounted and it becomes ACTIVE.
+/// restarts from the beginning after a crash. Entries that exist already are skipped, so
+/// each is counted once. When the walk ends the index becomes ACTIVE.
 #[derive(Default)]
 pub struct IndexWorker {
     /// (table id, index id, partition index, last data key)
@@ -351,7 +351,13 @@ impl Worker for IndexWorker {
         if let Some(partition) = table.partitions.get(pidx) {
             let batch = partition.scan(after.as_deref(), BACKFILL_BATCH)?;
             let keys: Vec<Vec<u8>> = batch.items.iter().map(|(k, _)| k.clone()).collect();
-            partition.rederive(&keys, &crate::index::OneIndex(def))?;
+            partition.rederive(
+                &keys,
+                &crate::index::Backfill {
+                    def,
+                    store: node.catalog.store(),
+                },
+            )?;
             self.cursor = Some(if batch.done {
                 (table.meta.id, ix.id, pidx + 1, None)
             } else {
@@ -360,7 +366,6 @@ impl Worker for IndexWorker {
             return Ok(WorkerState::Busy);
         }
         // Every partition walked: recount and open the index for reads.
-        table.indexes.recount_one(node.catalog.store(), ix.id)?;
         node.catalog
             .update(&name, |m| {
                 if let Some(g) = m.gsis.iter_mut().find(|g| g.id == ix.id) {

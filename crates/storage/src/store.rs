@@ -262,6 +262,11 @@ impl Store {
         Ok(())
     }
 
+    /// Whether a data entry exists (an index backfill asks before re-deriving one).
+    pub fn data_contains(&self, key: &[u8]) -> Result<bool> {
+        Ok(self.inner.data.contains_key(key)?)
+    }
+
     /// Deletes every data entry whose key starts with `prefix` (a dropped index).
     pub fn purge_prefix(&self, prefix: &[u8]) -> Result<u64> {
         let hi = prefix_successor(prefix).unwrap_or_else(|| vec![0xff; prefix.len() + 1]);

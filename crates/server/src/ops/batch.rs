@@ -32,7 +32,7 @@ fn request_items<'a>(input: &mut Input<'a>) -> ApiResult<Option<&'a Map<String, 
     match items {
         None => input.violation("null".into(), "requestItems", "Member must not be null"),
         Some(m) if m.is_empty() => input.violation(
-            "{}".into(),
+            "'{}'".into(),
             "requestItems",
             "Member must have length greater than or equal to 1",
         ),
@@ -107,11 +107,10 @@ pub async fn batch_get_item(node: &Node, body: &Value) -> ApiResult<Value> {
         }
         let proj_expr = s.str("ProjectionExpression")?;
         let to_get = s.get("AttributesToGet");
-        if proj_expr.is_some() && to_get.is_some() {
-            return Err(ApiError::Validation(
-                "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}".into(),
-            ));
-        }
+        super::refuse_mixed(
+            &[("AttributesToGet", to_get.is_some())],
+            &[("ProjectionExpression", proj_expr.is_some())],
+        )?;
         let names = s.get("ExpressionAttributeNames");
         if proj_expr.is_none() && names.is_some() {
             return Err(ApiError::Validation(

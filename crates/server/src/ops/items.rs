@@ -111,40 +111,26 @@ fn expressions(input: &Input<'_>, table: &Table, members: ExprMembers) -> ApiRes
     };
     let cond_op = input.str("ConditionalOperator")?;
 
-    let mut legacy = Vec::new();
-    if to_get.is_some() {
-        legacy.push("AttributesToGet");
-    }
-    if attr_updates.is_some() {
-        legacy.push("AttributeUpdates");
-    }
-    if expected.is_some() {
-        legacy.push("Expected");
-    }
-    if cond_op.is_some() && members.condition {
-        legacy.push("ConditionalOperator");
-    }
-    let mut modern = Vec::new();
-    if update_expr.is_some() {
-        modern.push("UpdateExpression");
-    }
-    if cond_expr.is_some() {
-        modern.push("ConditionExpression");
-    }
-    if proj_expr.is_some() {
-        modern.push("ProjectionExpression");
-    }
-    if !legacy.is_empty() && !modern.is_empty() {
-        return Err(ApiError::Validation(format!(
-            "Can not use both expression and non-expression parameters in the same request: \
-             Non-expression parameters: {{{}}} Expression parameters: {{{}}}",
-            legacy.join(", "),
-            modern.join(", ")
-        )));
-    }
+    super::refuse_mixed(
+        &[
+            ("AttributesToGet", to_get.is_some()),
+            ("AttributeUpdates", attr_updates.is_some()),
+            ("Expected", expected.is_some()),
+            (
+                "ConditionalOperator",
+                cond_op.is_some() && members.condition,
+            ),
+        ],
+        &[
+            ("UpdateExpression", update_expr.is_some()),
+            ("ConditionExpression", cond_expr.is_some()),
+            ("ProjectionExpression", proj_expr.is_some()),
+        ],
+    )?;
+    let any_expression = update_expr.is_some() || cond_expr.is_some() || proj_expr.is_some();
     let names = input.get("ExpressionAttributeNames");
     let values = input.get("ExpressionAttributeValues");
-    if modern.is_empty() {
+    if !any_expression {
         let null_list = expression_null_list(members);
         if names.is_some() {
             return Err(ApiError::Validation(format!(

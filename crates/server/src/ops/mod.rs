@@ -12,6 +12,28 @@ use serde_json::Value;
 use crate::api::error::{ApiError, ApiResult};
 use crate::node::Node;
 
+/// DynamoDB's rule that a request uses either the legacy parameters or expressions,
+/// never both. Each pair is a member name and whether the request has it, in the order
+/// DynamoDB lists them in its message.
+pub(crate) fn refuse_mixed(legacy: &[(&str, bool)], modern: &[(&str, bool)]) -> ApiResult<()> {
+    let present = |list: &[(&str, bool)]| -> Vec<String> {
+        list.iter()
+            .filter(|(_, has)| *has)
+            .map(|(name, _)| name.to_string())
+            .collect()
+    };
+    let (legacy, modern) = (present(legacy), present(modern));
+    if legacy.is_empty() || modern.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::Validation(format!(
+        "Can not use both expression and non-expression parameters in the same request: \
+         Non-expression parameters: {{{}}} Expression parameters: {{{}}}",
+        legacy.join(", "),
+        modern.join(", ")
+    )))
+}
+
 /// Every operation of DynamoDB's `DynamoDB_20120810` API, so that a known but not yet
 /// served operation is told apart from a typo.
 pub const KNOWN_OPERATIONS: &[&str] = &[

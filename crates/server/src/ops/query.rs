@@ -75,10 +75,14 @@ impl Page {
         if matched {
             self.count += 1;
             if spec.select != Select::Count {
-                self.items.push(match &spec.projection {
-                    Some(p) => p.apply(&item),
-                    None => item,
-                });
+                self.items
+                    .push(match (&spec.projection, spec.select, source.def()) {
+                        (Some(p), _, _) => p.apply(&item),
+                        // Fetched only to evaluate the filter: answer with what the index
+                        // projects, as DynamoDB does.
+                        (None, Select::AllProjected, Some(d)) if spec.fetch => d.project(&item),
+                        _ => item,
+                    });
             }
         }
         Ok(!full)
@@ -297,20 +301,27 @@ fn needs_fetch(
     source: &Source,
     select: Select,
     projection: Option<&Projection>,
+    filter: Option<&Condition>,
 ) -> ApiResult<bool> {
     let Some(d) = source.def() else {
         return Ok(false);
     };
-    let complete = match select {
-        Select::All => d.projection == ProjectionKind::All,
-        Select::Specific => {
-            let tops: Vec<&str> = projection
-                .map(|p| p.paths().iter().map(|p| p.top()).collect())
-                .unwrap_or_default();
-            d.projects_all(&tops)
-        }
-        Select::AllProjected | Select::Count => true,
-    };
+    // A filter reads attributes too: on a local index DynamoDB fetches the ones the
+    // index does not project; on a global one they are simply absent.
+    let filter_attrs = filter
+        .map(|f| f.referenced_attributes())
+        .unwrap_or_default();
+    let complete = d.projects_all(&filter_attrs)
+        && match select {
+            Select::All => d.projection == ProjectionKind::All,
+            Select::Specific => {
+                let tops: Vec<&str> = projection
+                    .map(|p| p.paths().iter().map(|p| p.top()).collect())
+                    .unwrap_or_default();
+                d.projects_all(&tops)
+            }
+            Select::AllProjected | Select::Count => true,
+        };
     if complete {
         return Ok(false);
     }
@@ -333,6 +344,35 @@ fn fetch(table: &Table, entry: &Item) -> ApiResult<Option<Item>> {
     let (point, _) = data_key(table, &key_item)?;
     let suffix = key::encode_item_key(&table.schema, &key_item);
     Ok(table.route(point).get(point, &suffix)?)
+}
+
+/// Reads table items of one partition in `(lower, upper)` into the page; returns
+/// whether the page has room for more.
+fn read_partition(
+    partition: &shoal_storage::Partition,
+    lower: Bound<&[u8]>,
+    upper: Bound<&[u8]>,
+    reverse: bool,
+    page: &mut Page,
+    spec: &ReadSpec,
+    source: &Source,
+) -> ApiResult<bool> {
+    let mut err = None;
+    let mut more = true;
+    partition.range(lower, upper, reverse, |_, item| {
+        match page.take(item, spec, source) {
+            Ok(m) => more = m,
+            Err(e) => {
+                err = Some(e);
+                more = false;
+            }
+        }
+        more
+    })?;
+    match err {
+        Some(e) => Err(e),
+        None => Ok(more),
+    }
 }
 
 /// Reads entries of an index in `(lower, upper)` into the page.
@@ -409,37 +449,20 @@ fn read_expressions(
     let to_get = input.get("AttributesToGet");
     let cond_op = input.str("ConditionalOperator")?;
 
-    let mut legacy = Vec::new();
-    if to_get.is_some() {
-        legacy.push("AttributesToGet");
-    }
-    if key_legacy.is_some() {
-        legacy.push("KeyConditions");
-    }
-    if filter_legacy.is_some() {
-        legacy.push(filter_member);
-    }
-    if cond_op.is_some() {
-        legacy.push("ConditionalOperator");
-    }
-    let mut modern = Vec::new();
-    if proj_expr.is_some() {
-        modern.push("ProjectionExpression");
-    }
-    if filter_expr.is_some() {
-        modern.push("FilterExpression");
-    }
-    if key_expr.is_some() {
-        modern.push("KeyConditionExpression");
-    }
-    if !legacy.is_empty() && !modern.is_empty() {
-        return Err(ApiError::Validation(format!(
-            "Can not use both expression and non-expression parameters in the same request: \
-             Non-expression parameters: {{{}}} Expression parameters: {{{}}}",
-            legacy.join(", "),
-            modern.join(", ")
-        )));
-    }
+    super::refuse_mixed(
+        &[
+            ("AttributesToGet", to_get.is_some()),
+            ("KeyConditions", key_legacy.is_some()),
+            (filter_member, filter_legacy.is_some()),
+            ("ConditionalOperator", cond_op.is_some()),
+        ],
+        &[
+            ("ProjectionExpression", proj_expr.is_some()),
+            ("FilterExpression", filter_expr.is_some()),
+            ("KeyConditionExpression", key_expr.is_some()),
+        ],
+    )?;
+    let any_expression = proj_expr.is_some() || filter_expr.is_some() || key_expr.is_some();
     if query && key_expr.is_none() && key_legacy.is_none() {
         return Err(ApiError::Validation(
             "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request."
@@ -448,7 +471,7 @@ fn read_expressions(
     }
     let names = input.get("ExpressionAttributeNames");
     let values = input.get("ExpressionAttributeValues");
-    if modern.is_empty() {
+    if !any_expression {
         if names.is_some() {
             return Err(ApiError::Validation(
                 "ExpressionAttributeNames can only be specified when using expressions".into(),
@@ -533,7 +556,7 @@ pub async fn query(node: &Node, body: &Value) -> ApiResult<Value> {
         f.check_filter_key_attributes(source.schema(), member)?;
     }
     let select = select_of(&c, ex.projection.is_some(), ex.projection_member)?;
-    let fetch = needs_fetch(&source, select, ex.projection.as_ref())?;
+    let fetch = needs_fetch(&source, select, ex.projection.as_ref(), ex.filter.as_ref())?;
     let kc = ex
         .key
         .ok_or_else(|| ApiError::internal("query without key condition"))?;
@@ -600,24 +623,17 @@ pub async fn query(node: &Node, body: &Value) -> ApiResult<Value> {
                 return Ok((page, spec, source));
             }
             let partition = Arc::clone(source.table.route(point));
-            let mut err = None;
-            partition.range(
+            read_partition(
+                &partition,
                 as_ref_bound(&lower),
                 as_ref_bound(&upper),
                 !forward,
-                |_, item| match page.take(item, &spec, &source) {
-                    Ok(more) => more,
-                    Err(e) => {
-                        err = Some(e);
-                        false
-                    }
-                },
+                &mut page,
+                &spec,
+                &source,
             )?;
             page.ticket = partition.read_ticket();
-            match err {
-                Some(e) => Err(e),
-                None => Ok((page, spec, source)),
-            }
+            Ok((page, spec, source))
         })
         .await?;
     // Never answer with a write a crash could still take back.
@@ -800,7 +816,7 @@ pub async fn scan(node: &Node, body: &Value) -> ApiResult<Value> {
     let source = target(node, &c)?;
     let ex = read_expressions(&input, source.schema(), false)?;
     let select = select_of(&c, ex.projection.is_some(), ex.projection_member)?;
-    let fetch = needs_fetch(&source, select, ex.projection.as_ref())?;
+    let fetch = needs_fetch(&source, select, ex.projection.as_ref(), ex.filter.as_ref())?;
     let (seg_start, seg_end) = segment_range(segment, total);
     let start = match start_key(&input)? {
         Some(s) => {
@@ -857,7 +873,6 @@ pub async fn scan(node: &Node, body: &Value) -> ApiResult<Value> {
                 page.ticket = source.read_ticket();
                 return Ok((page, spec, source));
             }
-            let mut err = None;
             for p in &source.table.partitions {
                 let lo_point = p.desc().start.max(seg_start);
                 let hi_point = p.desc().end.min(seg_end);
@@ -865,32 +880,21 @@ pub async fn scan(node: &Node, body: &Value) -> ApiResult<Value> {
                     continue;
                 }
                 let (lower, upper) = bounds(lo_point, hi_point);
-                let mut more = true;
-                p.range(
+                let more = read_partition(
+                    p,
                     as_ref_bound(&lower),
                     as_ref_bound(&upper),
                     false,
-                    |_, item| match page.take(item, &spec, &source) {
-                        Ok(m) => {
-                            more = m;
-                            m
-                        }
-                        Err(e) => {
-                            err = Some(e);
-                            more = false;
-                            false
-                        }
-                    },
+                    &mut page,
+                    &spec,
+                    &source,
                 )?;
                 page.ticket = page.ticket.max(p.read_ticket());
                 if !more {
                     break;
                 }
             }
-            match err {
-                Some(e) => Err(e),
-                None => Ok((page, spec, source)),
-            }
+            Ok((page, spec, source))
         })
         .await?;
     // Never answer with a write a crash could still take back.

@@ -503,21 +503,7 @@ fn check_indexes(
     for ix in gsis {
         check_key_schema(&ix.meta.key_schema, INVALID)?;
         check_projection(&ix.meta, &mut projected)?;
-        match (billing, ix.has_throughput) {
-            (BillingMode::Provisioned, false) => {
-                return Err(ApiError::Validation(format!(
-                    "{INVALID}ProvisionedThroughput is not specified for index: {}",
-                    ix.meta.name
-                )))
-            }
-            (BillingMode::PayPerRequest, true) => {
-                return Err(ApiError::Validation(format!(
-                    "{INVALID}ProvisionedThroughput should not be specified for index: {} when BillingMode is PAY_PER_REQUEST",
-                    ix.meta.name
-                )))
-            }
-            _ => {}
-        }
+        check_gsi_throughput(billing, ix)?;
     }
     if projected.len() > MAX_PROJECTED {
         return Err(ApiError::Validation(format!(
@@ -525,6 +511,21 @@ fn check_indexes(
         )));
     }
     Ok(())
+}
+
+/// A global index has its own throughput exactly when its table is provisioned.
+fn check_gsi_throughput(billing: BillingMode, ix: &IndexInput) -> ApiResult<()> {
+    match (billing, ix.has_throughput) {
+        (BillingMode::Provisioned, false) => Err(ApiError::Validation(format!(
+            "{INVALID}ProvisionedThroughput is not specified for index: {}",
+            ix.meta.name
+        ))),
+        (BillingMode::PayPerRequest, true) => Err(ApiError::Validation(format!(
+            "{INVALID}ProvisionedThroughput should not be specified for index: {} when BillingMode is PAY_PER_REQUEST",
+            ix.meta.name
+        ))),
+        _ => Ok(()),
+    }
 }
 
 fn check_projection(
@@ -1224,21 +1225,7 @@ fn apply_gsi_updates(
                 }
                 let mut projected = std::collections::HashSet::new();
                 check_projection(&ix.meta, &mut projected)?;
-                match (m.billing_mode, ix.has_throughput) {
-                    (BillingMode::Provisioned, false) => {
-                        return Err(ApiError::Validation(format!(
-                            "{INVALID}ProvisionedThroughput is not specified for index: {}",
-                            ix.meta.name
-                        )))
-                    }
-                    (BillingMode::PayPerRequest, true) => {
-                        return Err(ApiError::Validation(format!(
-                            "{INVALID}ProvisionedThroughput should not be specified for index: {} when BillingMode is PAY_PER_REQUEST",
-                            ix.meta.name
-                        )))
-                    }
-                    _ => {}
-                }
+                check_gsi_throughput(m.billing_mode, ix)?;
                 let mut meta = ix.meta.clone();
                 meta.id = node.catalog.allocate_ids(1)?;
                 m.gsis.push(meta);
