@@ -23,6 +23,7 @@ mod support;
 
 mod backfill;
 mod batch;
+mod collections;
 mod errors;
 mod indexes;
 mod pages;
