@@ -116,8 +116,8 @@ impl Update {
                 None => value.clone(),
                 Some(old) => self.add_values(old, value)?,
             };
-            set_path(item, path, new)?;
-            changed.push(path.clone());
+            // Report where the value landed (ADD past a list's end appends), as SET does.
+            changed.push(set_path(item, path, new)?);
         }
         for (path, value) in &self.delete {
             let Some(old) = get_for_update(item, path)? else {

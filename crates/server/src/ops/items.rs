@@ -129,7 +129,13 @@ fn expressions(input: &Input<'_>, table: &Table, members: ExprMembers) -> ApiRes
     )?;
     let any_expression = update_expr.is_some() || cond_expr.is_some() || proj_expr.is_some();
     let names = input.get("ExpressionAttributeNames");
-    let values = input.get("ExpressionAttributeValues");
+    // GetItem has no ExpressionAttributeValues member; like any unknown member, it is
+    // ignored there rather than reported as unused.
+    let values = if members.condition || members.update {
+        input.get("ExpressionAttributeValues")
+    } else {
+        None
+    };
     if !any_expression {
         let null_list = expression_null_list(members);
         if names.is_some() {

@@ -499,7 +499,11 @@ fn read_expressions(
     };
     let filter = match (filter_expr, filter_legacy) {
         (Some(t), _) => Some(ctx.parse_filter(t)?),
-        (None, Some(v)) => Some(shoal_expr::legacy::filter_to_condition(v, cond_op)?),
+        (None, Some(v)) => Some(shoal_expr::legacy::filter_to_condition_named(
+            if query { "queryFilter" } else { "scanFilter" },
+            v,
+            cond_op,
+        )?),
         _ => None,
     };
     let (projection, projection_member) = match (proj_expr, to_get) {

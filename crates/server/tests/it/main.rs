@@ -28,3 +28,6 @@ mod table_settings;
 mod tables;
 mod ttl;
 mod types;
+
+mod expressions;
+mod legacy;
