@@ -93,6 +93,10 @@ pub struct ClientConfig {
 }
 
 /// One keep-alive connection plus a signer.
+///
+/// NOTE: the hyper connection future is spawned as its own task (on the worker's
+/// current-thread runtime). Driving it inline in the worker's task, selected against the
+/// request, was measured slower (about 10% fewer requests/s against the reference server).
 pub struct Conn {
     endpoint: Endpoint,
     config: ClientConfig,
@@ -203,15 +207,14 @@ impl Conn {
             Ok(Err(e)) => return Outcome::Transport(e),
             Err(_) => return Outcome::Transport("request timed out".to_owned()),
         };
-        self.sender = Some(sender);
 
         if let Some(crc) = parts.headers.get("x-amz-crc32") {
             let expected = crc.to_str().ok().and_then(|s| s.parse::<u32>().ok());
             if expected != Some(crc32fast::hash(&bytes)) {
-                self.sender = None;
                 return Outcome::Transport("x-amz-crc32 mismatch".to_owned());
             }
         }
+        self.sender = Some(sender);
         if parts.status == http::StatusCode::OK {
             Outcome::Ok(bytes)
         } else {

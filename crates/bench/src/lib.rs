@@ -4,7 +4,7 @@
 //! over keep-alive HTTP/1.1 connections (one per worker task), shows a progress bar, and reports
 //! per-operation throughput, HDR latency percentiles and errors by type, as text and optionally
 //! as JSON. With `--reference` it also measures an in-process bare hyper server
-//! ([`reference`]) right before and after the real endpoint, and prints every throughput as a
+//! ([`mod@reference`]) right before and after the real endpoint, and prints every throughput as a
 //! ratio to it, so that figures from different machines compare.
 //!
 //! ```text
@@ -29,7 +29,7 @@
 //!
 //! Modules: [`sigv4`] (request signing), [`generator`] (RNG, zipfian/latest, keys, values),
 //! [`workload`] (mixes and request bodies, the table layout), [`client`] (connection),
-//! [`runner`] (workers, histograms), [`report`] (text and JSON), [`reference`].
+//! [`runner`] (workers, histograms), [`report`] (text and JSON), [`mod@reference`].
 
 #![deny(missing_docs)]
 
@@ -125,7 +125,7 @@ pub struct BenchArgs {
     /// Seconds to wait for one request's complete response.
     #[arg(long, default_value_t = 10.0)]
     pub timeout: f64,
-    /// Client runtime threads [default: available cores].
+    /// Client threads, each driving its share of the connections [default: available cores].
     #[arg(long)]
     pub threads: Option<usize>,
     /// Seed for the generators (same seed, same key sequence per worker).
@@ -197,13 +197,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
 /// Runs the benchmark and returns the measurements without printing the report.
 pub fn run_report(args: BenchArgs) -> anyhow::Result<Report> {
     args.validate()?;
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
-    if let Some(t) = args.threads {
-        builder.worker_threads(t.max(1));
-    }
-    let runtime = builder
+    // The workers run on their own threads (see `runner`); this runtime only orchestrates.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .thread_name("bench-client")
         .build()
         .context("client runtime")?;
     runtime.block_on(run_async(args))
@@ -238,6 +234,9 @@ async fn run_async(args: BenchArgs) -> anyhow::Result<Report> {
         signer: signer.clone(),
         progress: (!args.no_progress).then(|| format!("{} {}", args.workload.name(), "real")),
         seed: args.seed,
+        threads: args.threads.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+        }),
     };
 
     let reference_before = if args.reference {

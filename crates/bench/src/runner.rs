@@ -64,6 +64,8 @@ pub struct PhaseConfig {
     pub progress: Option<String>,
     /// Seed for the workers' generators.
     pub seed: u64,
+    /// Client OS threads, each running a current-thread runtime.
+    pub threads: usize,
 }
 
 /// Results of one operation kind.
@@ -173,17 +175,62 @@ pub async fn run_phase(cfg: PhaseConfig, interrupt: Arc<AtomicBool>) -> PhaseRes
         .as_ref()
         .map(|label| spawn_progress(label, &cfg, Arc::clone(&shared), start));
 
-    let mut tasks = tokio::task::JoinSet::new();
-    for w in 0..cfg.concurrency.max(1) {
+    // NOTE: one current-thread runtime per client thread, each driving its share of the
+    // connections (like wrk's per-thread event loops): no work stealing and no cross-thread
+    // wake-ups on the hot path, which keeps the client's CPU share (on a machine it shares with
+    // the server) as small as possible.
+    let concurrency = cfg.concurrency.max(1);
+    let threads = cfg.threads.clamp(1, concurrency);
+    let mut receivers = Vec::with_capacity(concurrency);
+    for t in 0..threads {
+        let ids: Vec<u64> = (0..concurrency as u64)
+            .filter(|w| *w as usize % threads == t)
+            .collect();
+        let mut senders = Vec::with_capacity(ids.len());
+        for _ in &ids {
+            let (tx, rx) = tokio::sync::oneshot::channel::<WorkerResult>();
+            senders.push(tx);
+            receivers.push(rx);
+        }
         let cfg = cfg.clone();
-        let shared = Arc::clone(&shared);
+        let shared_t = Arc::clone(&shared);
         let chooser = chooser.clone();
-        tasks.spawn(worker(w as u64, cfg, shared, chooser, deadline));
+        let spawned = std::thread::Builder::new()
+            .name(format!("bench-client-{t}"))
+            .spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return; // the dropped senders report the failure
+                };
+                rt.block_on(async move {
+                    let mut tasks = tokio::task::JoinSet::new();
+                    for (id, tx) in ids.into_iter().zip(senders) {
+                        let fut = worker(
+                            id,
+                            cfg.clone(),
+                            Arc::clone(&shared_t),
+                            chooser.clone(),
+                            deadline,
+                        );
+                        tasks.spawn(async move {
+                            let _ = tx.send(fut.await);
+                        });
+                    }
+                    while tasks.join_next().await.is_some() {}
+                });
+            });
+        if let Err(e) = spawned {
+            let mut abort = shared.abort.lock().unwrap_or_else(|p| p.into_inner());
+            abort.get_or_insert_with(|| format!("cannot start a client thread: {e}"));
+            shared.stop.store(true, Ordering::Relaxed);
+        }
     }
     let mut ops: [Option<OpStats>; 5] = Default::default();
     let (mut read_misses, mut total_ok, mut total_errors) = (0, 0, 0);
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
+    for rx in receivers {
+        match rx.await {
             Ok(result) => {
                 read_misses += result.read_misses;
                 total_ok += result.total_ok;
@@ -194,9 +241,9 @@ pub async fn run_phase(cfg: PhaseConfig, interrupt: Arc<AtomicBool>) -> PhaseRes
                     }
                 }
             }
-            Err(e) => {
+            Err(_) => {
                 let mut abort = shared.abort.lock().unwrap_or_else(|p| p.into_inner());
-                abort.get_or_insert_with(|| format!("a worker failed: {e}"));
+                abort.get_or_insert_with(|| "a worker failed (panicked or never started)".into());
             }
         }
     }

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Reproduces shoal's performance baseline (bench/README.md).
+#
+# Usage: bench/baseline.sh [RECORDS] [SECONDS]
+#   RECORDS  records to load into `usertable` (default 1000000)
+#   SECONDS  length of each read/update run (default 30)
+# Environment: SHOAL_BIN (default target/release/shoal), OUT (default /tmp/shoal-baseline),
+#   CONCURRENCY (default 32), VALUE_SIZE (default 1000).
+#
+# Starts `shoal serve` on 127.0.0.1 with a fresh data directory (durable: every write is
+# acknowledged after the group-commit fsync), runs load, C and A with --reference, records the
+# server's resident set idle and after each step, then stops the server and removes the data.
+set -euo pipefail
+
+BIN=${SHOAL_BIN:-target/release/shoal}
+RECORDS=${1:-1000000}
+SECS=${2:-30}
+OUT=${OUT:-/tmp/shoal-baseline}
+CONC=${CONCURRENCY:-32}
+VALUE=${VALUE_SIZE:-1000}
+mkdir -p "$OUT"
+DATA=$(mktemp -d /tmp/shoal-baseline-data.XXXXXX)
+
+"$BIN" serve --data-dir "$DATA/data" --listen 127.0.0.1:0 2>"$OUT/server.log" &
+PID=$!
+cleanup() {
+    kill "$PID" 2>/dev/null || true
+    wait "$PID" 2>/dev/null || true
+    rm -rf "$DATA"
+}
+trap cleanup EXIT
+
+PORT=
+for _ in $(seq 1 100); do
+    PORT=$(grep -o 'http://127.0.0.1:[0-9]*' "$OUT/server.log" | head -1 | cut -d: -f3 || true)
+    [ -n "$PORT" ] && break
+    sleep 0.1
+done
+[ -n "$PORT" ] || { echo "server did not start; see $OUT/server.log" >&2; exit 1; }
+EP=http://127.0.0.1:$PORT
+
+rss() { echo "rss_kb $1 $(ps -o rss= -p "$PID" | tr -d ' ')" | tee -a "$OUT/rss.txt"; }
+bench() {
+    local name=$1
+    shift
+    echo "== $name: shoal bench $*" | tee -a "$OUT/summary.txt"
+    "$BIN" bench --endpoint "$EP" --concurrency "$CONC" --value-size "$VALUE" \
+        --reference --reference-duration 10 --json "$OUT/$name.json" "$@" | tee -a "$OUT/summary.txt"
+}
+
+: >"$OUT/rss.txt"
+: >"$OUT/summary.txt"
+sleep 2
+rss idle
+bench load-10k --workload load --table usertable_10k --records 10000
+bench c-10k --workload c --table usertable_10k --records 10000 --duration "$SECS"
+rss after-10k
+bench load --workload load --records "$RECORDS"
+rss after-load
+bench c --workload c --records "$RECORDS" --duration "$SECS"
+rss after-c
+bench a --workload a --records "$RECORDS" --duration "$SECS"
+rss after-a
+sleep 5
+rss idle-after
+echo "results in $OUT"
