@@ -1,10 +1,18 @@
 //! Group commit: many writers, one fsync.
 //!
-//! A writer commits its batch into the engine's journal buffer, then takes a [`Ticket`]
-//! (a number that only grows). The committer thread repeatedly reads the newest ticket
-//! handed out, fsyncs the journal, and publishes that ticket as durable. Because a
-//! writer's batch is in the journal *before* its ticket is taken, a sync that starts
-//! after the committer read ticket `t` covers every batch whose ticket is `<= t`.
+//! A writer reserves a [`Ticket`] (a number that only grows), commits its batch into the
+//! engine's journal buffer, then completes the ticket. The committer thread takes as its
+//! target the ticket just below the lowest reserved-but-incomplete one (or the newest, if
+//! none is pending), fsyncs the journal, and publishes the target as durable: every
+//! ticket up to the target belongs to a batch that was in the journal before the sync.
+//! Reserving before the commit lets a partition record its latest ticket before the
+//! write becomes visible, so readers learn which ticket covers what they read without
+//! taking a lock.
+//!
+//! Gathering: the journal is locked during an fsync, so writers that arrive meanwhile
+//! queue up. Before each sync the committer waits (briefly, bounded) until the writers
+//! already inside the write path have committed, so that one fsync covers all of them
+//! instead of one or two.
 //!
 //! Waiting is a plain [`Future`] so the crate needs no async runtime; the committer wakes
 //! the wakers of every ticket it made durable.
@@ -26,6 +34,10 @@ pub struct Ticket(pub u64);
 /// Shared state between writers and the committer thread.
 pub struct Durability {
     issued: AtomicU64,
+    /// Reserved tickets whose batches are not in the journal yet.
+    pending: Mutex<std::collections::BTreeSet<u64>>,
+    /// Writers inside the write path (reserved or about to reserve).
+    in_flight: AtomicU64,
     durable: AtomicU64,
     failed: Mutex<Option<String>>,
     waiters: Mutex<Vec<(u64, Waker)>>,
@@ -48,6 +60,8 @@ impl Durability {
     pub(crate) fn new() -> Arc<Self> {
         Arc::new(Durability {
             issued: AtomicU64::new(0),
+            pending: Mutex::new(std::collections::BTreeSet::new()),
+            in_flight: AtomicU64::new(0),
             durable: AtomicU64::new(0),
             failed: Mutex::new(None),
             waiters: Mutex::new(Vec::new()),
@@ -58,14 +72,36 @@ impl Durability {
         })
     }
 
-    /// Takes a ticket for a batch already committed to the journal buffer and wakes the
-    /// committer.
-    pub(crate) fn issue(&self) -> Ticket {
+    /// Announces a writer entering the write path (see "Gathering" above).
+    pub(crate) fn enter(self: &Arc<Self>) -> InFlight {
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        InFlight(Arc::clone(self))
+    }
+
+    /// Reserves the ticket of a batch about to be committed. It must be completed (also
+    /// when the commit fails), or the committer can never publish past it.
+    pub(crate) fn reserve(&self) -> Ticket {
+        let mut pending = self.pending.lock();
         let t = self.issued.fetch_add(1, Ordering::AcqRel) + 1;
-        let mut pending = self.work.lock();
-        *pending = true;
-        self.work_ready.notify_one();
+        pending.insert(t);
         Ticket(t)
+    }
+
+    /// Marks a reserved ticket's batch as in the journal and wakes the committer.
+    pub(crate) fn complete(&self, ticket: Ticket) {
+        self.pending.lock().remove(&ticket.0);
+        let mut work = self.work.lock();
+        *work = true;
+        self.work_ready.notify_one();
+    }
+
+    /// The highest ticket every batch up to which is in the journal.
+    fn syncable(&self) -> u64 {
+        let pending = self.pending.lock();
+        match pending.first() {
+            Some(lowest) => lowest - 1,
+            None => self.issued.load(Ordering::Acquire),
+        }
     }
 
     /// The newest ticket handed out: waiting for it covers every committed write.
@@ -125,7 +161,18 @@ impl Durability {
                 }
                 *pending = false;
             }
-            let target = self.issued.load(Ordering::Acquire);
+            // Let the writers already in the write path commit first (bounded).
+            let deadline = std::time::Instant::now() + GATHER_MAX;
+            while self.in_flight.load(Ordering::Acquire) > 0
+                && std::time::Instant::now() < deadline
+                && !self.stop.load(Ordering::Acquire)
+            {
+                std::thread::sleep(GATHER_STEP);
+            }
+            let target = self.syncable();
+            if target <= self.durable.load(Ordering::Acquire) {
+                continue;
+            }
             if let Err(e) = sync() {
                 tracing::error!(error = %e, "journal fsync failed; refusing further writes");
                 *self.failed.lock() = Some(e);
@@ -181,6 +228,20 @@ impl Durability {
             self.issued.load(Ordering::Acquire),
             self.durable.load(Ordering::Acquire),
         )
+    }
+}
+
+/// Longest a sync waits for writers in flight to join it.
+const GATHER_MAX: std::time::Duration = std::time::Duration::from_millis(1);
+/// How often the committer looks again while gathering.
+const GATHER_STEP: std::time::Duration = std::time::Duration::from_micros(20);
+
+/// A writer inside the write path; leaving (drop) lets the committer stop gathering.
+pub(crate) struct InFlight(Arc<Durability>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

@@ -168,11 +168,9 @@ impl Partition {
     }
 
     /// The ticket a reader must see durable before answering with what it read. Call it
-    /// after reading: a write's data is visible from its batch commit, and the write
-    /// holds the write lock until it has stored its ticket, so taking the lock here
-    /// covers every write the read could have seen.
+    /// after reading: a write stores its ticket before its batch becomes visible, so
+    /// this covers every write the read could have seen. Never blocks.
     pub fn read_ticket(&self) -> Ticket {
-        let _guard = self.write_lock.lock();
         Ticket(self.last_ticket.load(Ordering::Acquire))
     }
 
@@ -213,6 +211,7 @@ impl Partition {
         decide: impl FnOnce(Option<&Item>) -> std::result::Result<Change, E>,
     ) -> std::result::Result<Written, E> {
         let key = self.data_key(point, suffix);
+        let _in_flight = self.inner.durability.enter();
         let mut next_seq = self.write_lock.lock();
         let old = match self.inner.data.get(&key).map_err(crate::Error::from)? {
             Some(bytes) => Some(codec::decode_item(&bytes).map_err(crate::Error::from)?),
@@ -268,12 +267,16 @@ impl Partition {
         let mut rec = Vec::with_capacity(64 + record.new_image.len());
         record.encode(&mut rec);
         batch.insert(&self.inner.log, log_key(self.desc.id, seq), rec);
-        batch.commit().map_err(crate::Error::from)?;
+        // The ticket is recorded before the write becomes visible, so a reader that sees
+        // the write also sees a ticket that covers it (see `read_ticket`).
+        let ticket = self.inner.durability.reserve();
+        self.last_ticket.store(ticket.0, Ordering::Release);
+        let committed = batch.commit();
+        self.inner.durability.complete(ticket);
+        committed.map_err(crate::Error::from)?;
         *next_seq = seq + 1;
         self.last_seq.store(seq, Ordering::Release);
         self.apply_stats(old_size, new.as_ref().map(|_| new_size));
-        let ticket = self.inner.durability.issue();
-        self.last_ticket.store(ticket.0, Ordering::Release);
         drop(next_seq);
         Ok(Written {
             old,
