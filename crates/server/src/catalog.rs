@@ -24,6 +24,7 @@ use shoal_types::{KeySchema, ScalarType};
 use crate::api::error::{ApiError, ApiResult};
 use crate::collection::CollectionSizes;
 use crate::index::TableIndexes;
+use crate::throughput::TableThroughput;
 
 /// How a table pays for throughput.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -215,6 +216,8 @@ pub struct Table {
     pub indexes: Arc<TableIndexes>,
     /// Sizes of large item collections (tables with local indexes).
     pub collections: Arc<CollectionSizes>,
+    /// Committed-capacity buckets of the partitions.
+    pub throughput: Arc<TableThroughput>,
 }
 
 impl Table {
@@ -416,11 +419,18 @@ impl Catalog {
                 p.set_derived(derived_of(&indexes));
             }
         }
+        if meta.billing_mode != current.meta.billing_mode
+            || meta.read_capacity != current.meta.read_capacity
+            || meta.write_capacity != current.meta.write_capacity
+        {
+            current.throughput.update(&meta)?;
+        }
         let table = Arc::new(Table {
             schema: current.schema.clone(),
             partitions: current.partitions.clone(),
             indexes,
             collections: Arc::clone(&current.collections),
+            throughput: Arc::clone(&current.throughput),
             meta,
         });
         self.tables
@@ -519,12 +529,14 @@ fn open_table(store: &Store, meta: TableMeta) -> ApiResult<Table> {
     for p in &partitions {
         p.set_derived(derived_of(&indexes));
     }
+    let throughput = Arc::new(TableThroughput::new(&meta)?);
     let table = Table {
         meta,
         schema,
         partitions,
         indexes,
         collections: Arc::default(),
+        throughput,
     };
     table.validate().map_err(ApiError::internal)?;
     Ok(table)

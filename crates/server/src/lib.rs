@@ -27,4 +27,5 @@ pub mod index;
 pub mod node;
 pub mod ops;
 pub mod serve;
+pub mod throughput;
 pub mod workers;

@@ -8,12 +8,12 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use shoal_expr::{ExpressionContext, Projection};
 use shoal_storage::{Change, Ticket};
 use shoal_types::{json as vjson, size, Item, MAX_ITEM_SIZE};
 
-use super::capacity::{read_units, write_units, ReturnConsumed};
+use super::capacity::{read_units, ReturnConsumed};
 use super::items::locate;
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::input::{wrong_type, Input};
@@ -143,10 +143,21 @@ pub async fn batch_get_item(node: &Node, body: &Value) -> ApiResult<Value> {
                 for k in &g.keys {
                     let (_, point, suffix) = locate(&g.table, k)?;
                     let partition = g.table.route(point);
+                    let pid = partition.desc().id;
+                    // A throttled key is returned as unprocessed for the client to retry.
+                    if g.table.throughput.admit_read(pid).is_err() {
+                        bytes.push(0);
+                        found.push(None);
+                        continue;
+                    }
                     let item = partition.get(point, &suffix)?;
                     ticket = ticket.max(partition.read_ticket());
-                    bytes.push(item.as_ref().map(size::item_size).unwrap_or(0));
-                    found.push(item);
+                    let b = item.as_ref().map(size::item_size).unwrap_or(0);
+                    g.table
+                        .throughput
+                        .charge_read(pid, read_units(b, g.consistent));
+                    bytes.push(b);
+                    found.push(Some(item));
                 }
                 out.push((g, found, bytes));
             }
@@ -167,10 +178,10 @@ pub async fn batch_get_item(node: &Node, body: &Value) -> ApiResult<Value> {
         let mut left = Vec::new();
         let mut units = 0.0;
         for ((k, item), b) in g.keys.iter().zip(found).zip(bytes) {
-            if response_bytes + b > MAX_GET_RESPONSE {
+            let Some(item) = item.filter(|_| response_bytes + b <= MAX_GET_RESPONSE) else {
                 left.push(vjson::item_to_json(k));
                 continue;
-            }
+            };
             response_bytes += b;
             units += read_units(b, g.consistent);
             if let Some(item) = item {
@@ -209,6 +220,10 @@ enum Write {
     Delete(Item),
 }
 
+/// A validated write with the request JSON it came from (returned as unprocessed when
+/// the write is throttled).
+type WriteRequest = (Write, Value);
+
 /// BatchWriteItem.
 pub async fn batch_write_item(node: &Node, body: &Value) -> ApiResult<Value> {
     let mut input = Input::new(body)?;
@@ -224,7 +239,7 @@ pub async fn batch_write_item(node: &Node, body: &Value) -> ApiResult<Value> {
 
     let mut total = 0usize;
     let mut seen = HashSet::new();
-    let mut plan: Vec<(Arc<Table>, Vec<Write>)> = Vec::new();
+    let mut plan: Vec<(Arc<Table>, Vec<WriteRequest>)> = Vec::new();
     for (name, requests) in items {
         let requests = match requests {
             Value::Array(a) => a,
@@ -243,8 +258,8 @@ pub async fn batch_write_item(node: &Node, body: &Value) -> ApiResult<Value> {
         }
         let table = node.catalog.require(name)?;
         let mut writes = Vec::with_capacity(requests.len());
-        for r in requests {
-            let r = Input::new(r)?;
+        for raw in requests {
+            let r = Input::new(raw)?;
             let w = match (r.map("PutRequest")?, r.map("DeleteRequest")?) {
                 (Some(_), None) => {
                     let p = Input::new(r.get("PutRequest").unwrap_or(&Value::Null))?;
@@ -293,38 +308,45 @@ pub async fn batch_write_item(node: &Node, body: &Value) -> ApiResult<Value> {
                     "Provided list of item keys contains duplicates".into(),
                 ));
             }
-            writes.push(w);
+            writes.push((w, raw.clone()));
         }
         plan.push((table, writes));
     }
 
-    let (units, last): (BTreeMap<String, f64>, Option<Ticket>) = node
+    let (units, last, unprocessed) = node
         .blocking(move || {
-            let mut units = BTreeMap::new();
+            let mut units: BTreeMap<String, f64> = BTreeMap::new();
+            let mut unprocessed = Map::new();
             let mut last: Option<Ticket> = None;
             for (table, writes) in plan {
                 let mut u = 0.0;
-                for w in writes {
+                let mut left = Vec::new();
+                for (w, raw) in writes {
                     let (key, change) = match w {
                         Write::Put(i) => (table.schema.key_of(&i), Change::Put(i)),
                         Write::Delete(k) => (k, Change::Delete),
                     };
                     let (_, point, suffix) = locate(&table, &key)?;
-                    let written = table
-                        .route(point)
-                        .write(point, &suffix, |_| Ok::<_, ApiError>(change))?;
-                    let b = written
-                        .old
-                        .as_ref()
-                        .map(size::item_size)
-                        .unwrap_or(0)
-                        .max(written.new.as_ref().map(size::item_size).unwrap_or(0));
-                    u += write_units(b);
+                    let partition = table.route(point);
+                    let pid = partition.desc().id;
+                    // A throttled request is handed back for the client to retry, as
+                    // DynamoDB does, instead of failing the whole batch.
+                    if table.throughput.admit_write(pid).is_err() {
+                        left.push(raw);
+                        continue;
+                    }
+                    let written = partition.write(point, &suffix, |_| Ok::<_, ApiError>(change))?;
+                    let w_units = super::items::written_units(&written);
+                    table.throughput.charge_write(pid, w_units);
+                    u += w_units;
                     last = last.max(Some(written.ticket));
                 }
                 units.insert(table.meta.name.clone(), u);
+                if !left.is_empty() {
+                    unprocessed.insert(table.meta.name.clone(), Value::Array(left));
+                }
             }
-            Ok::<_, ApiError>((units, last))
+            Ok::<_, ApiError>((units, last, unprocessed))
         })
         .await?;
     // Tickets grow with commit order, so the last one covers every write of the batch.
@@ -332,7 +354,7 @@ pub async fn batch_write_item(node: &Node, body: &Value) -> ApiResult<Value> {
         node.durable(t).await?;
     }
     let mut out = Map::new();
-    out.insert("UnprocessedItems".into(), json!({}));
+    out.insert("UnprocessedItems".into(), Value::Object(unprocessed));
     if consumed != ReturnConsumed::None {
         let list: Vec<Value> = units
             .iter()

@@ -229,6 +229,12 @@ fn check_condition(cond: Option<&Condition>, old: Option<&Item>, all_old: bool) 
     Ok(())
 }
 
+/// Write units of a committed write: the larger of the item before and after, per 1 KB.
+pub(crate) fn written_units(written: &Written) -> f64 {
+    let size_of = |i: &Option<Item>| i.as_ref().map(size::item_size).unwrap_or(0);
+    write_units(size_of(&written.old).max(size_of(&written.new)))
+}
+
 /// The response of a committed write: ReturnValues, ConsumedCapacity and
 /// ItemCollectionMetrics as the request asked.
 fn write_response(
@@ -238,12 +244,7 @@ fn write_response(
     paths: &[Path],
     collection: Option<u64>,
 ) -> Value {
-    let bytes = written
-        .old
-        .as_ref()
-        .map(size::item_size)
-        .unwrap_or(0)
-        .max(written.new.as_ref().map(size::item_size).unwrap_or(0));
+    let units = written_units(&written);
     let key_of = |i: &Item| i.get(&table.schema.partition.name).cloned();
     let pk = written
         .new
@@ -269,10 +270,7 @@ fn write_response(
             out.insert("Attributes".into(), json::item_to_json(&a));
         }
     }
-    if let Some(c) = common
-        .consumed
-        .member(&table.meta.name, write_units(bytes), false)
-    {
+    if let Some(c) = common.consumed.member(&table.meta.name, units, false) {
         out.insert("ConsumedCapacity".into(), c);
     }
     if let (true, Some(total), Some(pk)) = (common.return_icm, collection, pk) {
@@ -320,6 +318,8 @@ pub async fn put_item(node: &Node, body: &Value) -> ApiResult<Value> {
     let (_, point, suffix) = locate(&table, &key_item)?;
     let all_old_on_fail = common.all_old_on_fail;
     let partition = Arc::clone(table.route(point));
+    let pid = partition.desc().id;
+    table.throughput.admit_write(pid)?;
     let t = Arc::clone(&table);
     let limit = node.config.item_collection_limit;
     let pk = key_item[&table.schema.partition.name].clone();
@@ -335,6 +335,7 @@ pub async fn put_item(node: &Node, body: &Value) -> ApiResult<Value> {
         })
         .await?;
     node.durable(written.ticket).await?;
+    table.throughput.charge_write(pid, written_units(&written));
     Ok(write_response(&table, &common, written, &[], collection))
 }
 
@@ -364,6 +365,8 @@ pub async fn delete_item(node: &Node, body: &Value) -> ApiResult<Value> {
     )?;
     let all_old_on_fail = common.all_old_on_fail;
     let partition = Arc::clone(table.route(point));
+    let pid = partition.desc().id;
+    table.throughput.admit_write(pid)?;
     let t = Arc::clone(&table);
     let limit = node.config.item_collection_limit;
     let pk = key_item[&table.schema.partition.name].clone();
@@ -379,6 +382,7 @@ pub async fn delete_item(node: &Node, body: &Value) -> ApiResult<Value> {
         })
         .await?;
     node.durable(written.ticket).await?;
+    table.throughput.charge_write(pid, written_units(&written));
     Ok(write_response(&table, &common, written, &[], collection))
 }
 
@@ -407,6 +411,8 @@ pub async fn update_item(node: &Node, body: &Value) -> ApiResult<Value> {
     )?;
     let all_old_on_fail = common.all_old_on_fail;
     let partition = Arc::clone(table.route(point));
+    let pid = partition.desc().id;
+    table.throughput.admit_write(pid)?;
     let indexes = Arc::clone(&table.indexes);
     let t = Arc::clone(&table);
     let limit = node.config.item_collection_limit;
@@ -441,6 +447,7 @@ pub async fn update_item(node: &Node, body: &Value) -> ApiResult<Value> {
         })
         .await?;
     node.durable(written.ticket).await?;
+    table.throughput.charge_write(pid, written_units(&written));
     Ok(write_response(&table, &common, written, &paths, collection))
 }
 
@@ -473,10 +480,12 @@ pub async fn get_item(node: &Node, body: &Value) -> ApiResult<Value> {
     // read at worst), while a hop to the blocking pool per request measured ~40% of the
     // server's CPU under a GetItem load (bench/README.md).
     let partition = table.route(point);
+    table.throughput.admit_read(partition.desc().id)?;
     let item = partition.get(point, &suffix)?;
     let ticket = partition.read_ticket();
     node.durable(ticket).await?;
     let units = read_units(item.as_ref().map(size::item_size).unwrap_or(0), consistent);
+    table.throughput.charge_read(partition.desc().id, units);
     let mut out = Map::new();
     if let Some(item) = item {
         let item = match &ex.projection {

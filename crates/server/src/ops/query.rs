@@ -609,6 +609,14 @@ pub async fn query(node: &Node, body: &Value) -> ApiResult<Value> {
         consistent: c.consistent,
         consumed: c.consumed,
     };
+    // Index reads draw on the index's own capacity, which comes with issue 5.
+    let charged = match source.def() {
+        None => Some(source.table.route(point).desc().id),
+        Some(_) => None,
+    };
+    if let Some(pid) = charged {
+        source.table.throughput.admit_read(pid)?;
+    }
     let store = node.catalog.store().clone();
     let (page, spec, source) = node
         .blocking(move || {
@@ -642,6 +650,10 @@ pub async fn query(node: &Node, body: &Value) -> ApiResult<Value> {
         .await?;
     // Never answer with a write a crash could still take back.
     node.durable(page.ticket).await?;
+    if let Some(pid) = charged {
+        let units = read_units(page.bytes, spec.consistent);
+        source.table.throughput.charge_read(pid, units);
+    }
     Ok(page.into_response(&source.table, &spec))
 }
 
@@ -822,9 +834,11 @@ pub async fn scan(node: &Node, body: &Value) -> ApiResult<Value> {
     let select = select_of(&c, ex.projection.is_some(), ex.projection_member)?;
     let fetch = needs_fetch(&source, select, ex.projection.as_ref(), ex.filter.as_ref())?;
     let (seg_start, seg_end) = segment_range(segment, total);
+    let mut start_point = None;
     let start = match start_key(&input)? {
         Some(s) => {
             let (point, k) = source.start_position(&s)?;
+            start_point = Some(point);
             if point < seg_start || point > seg_end {
                 return Err(ApiError::Validation(format!(
                     "The provided Exclusive start key does not map to the provided segment: Segment: {segment}, TotalSegments: {total}"
@@ -843,6 +857,18 @@ pub async fn scan(node: &Node, body: &Value) -> ApiResult<Value> {
         consistent: c.consistent,
         consumed: c.consumed,
     };
+    // A page is admitted and charged at the partition it starts in (a page reads at most
+    // 1 MB, so at most 256 units land on one neighbour's share).
+    let charged = match source.def() {
+        None => {
+            let first = start_point.unwrap_or(seg_start);
+            Some(source.table.route(first).desc().id)
+        }
+        Some(_) => None,
+    };
+    if let Some(pid) = charged {
+        source.table.throughput.admit_read(pid)?;
+    }
     let store = node.catalog.store().clone();
     let (page, spec, source) = node
         .blocking(move || {
@@ -903,6 +929,10 @@ pub async fn scan(node: &Node, body: &Value) -> ApiResult<Value> {
         .await?;
     // Never answer with a write a crash could still take back.
     node.durable(page.ticket).await?;
+    if let Some(pid) = charged {
+        let units = read_units(page.bytes, spec.consistent);
+        source.table.throughput.charge_read(pid, units);
+    }
     Ok(page.into_response(&source.table, &spec))
 }
 

@@ -26,6 +26,7 @@ mod items;
 mod protocol;
 mod table_settings;
 mod tables;
+mod throughput;
 mod ttl;
 mod types;
 
