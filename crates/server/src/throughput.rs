@@ -115,24 +115,22 @@ impl TableThroughput {
 
     /// Charges the read units a request consumed.
     pub fn charge_read(&self, partition: u64, units: f64) {
-        if let Some(p) = self
-            .buckets
-            .lock()
-            .as_mut()
-            .and_then(|c| c.partition_mut(partition))
-        {
-            p.charge_read(units, now_us());
-        }
+        self.charge(partition, units, true);
     }
 
     /// Charges the write units a request consumed.
     pub fn charge_write(&self, partition: u64, units: f64) {
-        if let Some(p) = self
-            .buckets
-            .lock()
-            .as_mut()
-            .and_then(|c| c.partition_mut(partition))
-        {
+        self.charge(partition, units, false);
+    }
+
+    fn charge(&self, partition: u64, units: f64, read: bool) {
+        let mut b = self.buckets.lock();
+        let Some(p) = b.as_mut().and_then(|c| c.partition_mut(partition)) else {
+            return;
+        };
+        if read {
+            p.charge_read(units, now_us());
+        } else {
             p.charge_write(units, now_us());
         }
     }
