@@ -282,6 +282,51 @@ fn write_response(
     Value::Object(out)
 }
 
+/// The shared path of PutItem, DeleteItem and UpdateItem: admission against the
+/// partition's capacity, then, under the partition's write lock, the condition, the
+/// operation's decision (`decide` gets the current item and returns the new one, or
+/// `None` to delete, and the document paths it changed), the item-collection check, and
+/// the logged write; then the group-commit wait and the capacity charge.
+async fn commit_write(
+    node: &Node,
+    table: &Arc<Table>,
+    key_item: &Item,
+    (point, suffix): (u64, Vec<u8>),
+    condition: Option<Condition>,
+    all_old_on_fail: bool,
+    decide: impl FnOnce(Option<&Item>) -> ApiResult<(Option<Item>, Vec<Path>)> + Send + 'static,
+) -> ApiResult<(Written, Vec<Path>, Option<u64>)> {
+    let partition = Arc::clone(table.route(point));
+    let pid = partition.desc().id;
+    table.throughput.admit_write(pid)?;
+    let t = Arc::clone(table);
+    let limit = node.config.item_collection_limit;
+    let pk = key_item
+        .get(&table.schema.partition.name)
+        .cloned()
+        .ok_or_else(|| ApiError::internal("key without partition key"))?;
+    let (written, paths, collection) = node
+        .blocking(move || {
+            let mut paths = Vec::new();
+            let mut collection = None;
+            let written = partition.write(point, &suffix, |old| {
+                check_condition(condition.as_ref(), old, all_old_on_fail)?;
+                let (new, changed) = decide(old)?;
+                paths = changed;
+                collection = track(&t, &partition, limit, &pk, old, new.as_ref())?;
+                Ok::<_, ApiError>(match new {
+                    Some(item) => Change::Put(item),
+                    None => Change::Delete,
+                })
+            })?;
+            Ok((written, paths, collection))
+        })
+        .await?;
+    node.durable(written.ticket).await?;
+    table.throughput.charge_write(pid, written_units(&written));
+    Ok((written, paths, collection))
+}
+
 /// PutItem.
 pub async fn put_item(node: &Node, body: &Value) -> ApiResult<Value> {
     let mut input = Input::new(body)?;
@@ -316,26 +361,16 @@ pub async fn put_item(node: &Node, body: &Value) -> ApiResult<Value> {
     }
     let key_item = table.schema.key_of(&item);
     let (_, point, suffix) = locate(&table, &key_item)?;
-    let all_old_on_fail = common.all_old_on_fail;
-    let partition = Arc::clone(table.route(point));
-    let pid = partition.desc().id;
-    table.throughput.admit_write(pid)?;
-    let t = Arc::clone(&table);
-    let limit = node.config.item_collection_limit;
-    let pk = key_item[&table.schema.partition.name].clone();
-    let (written, collection) = node
-        .blocking(move || {
-            let mut collection = None;
-            let written = partition.write(point, &suffix, |old| {
-                check_condition(ex.condition.as_ref(), old, all_old_on_fail)?;
-                collection = track(&t, &partition, limit, &pk, old, Some(&item))?;
-                Ok::<_, ApiError>(Change::Put(item))
-            })?;
-            Ok((written, collection))
-        })
-        .await?;
-    node.durable(written.ticket).await?;
-    table.throughput.charge_write(pid, written_units(&written));
+    let (written, _, collection) = commit_write(
+        node,
+        &table,
+        &key_item,
+        (point, suffix),
+        ex.condition,
+        common.all_old_on_fail,
+        move |_| Ok((Some(item), Vec::new())),
+    )
+    .await?;
     Ok(write_response(&table, &common, written, &[], collection))
 }
 
@@ -363,26 +398,16 @@ pub async fn delete_item(node: &Node, body: &Value) -> ApiResult<Value> {
             projection: false,
         },
     )?;
-    let all_old_on_fail = common.all_old_on_fail;
-    let partition = Arc::clone(table.route(point));
-    let pid = partition.desc().id;
-    table.throughput.admit_write(pid)?;
-    let t = Arc::clone(&table);
-    let limit = node.config.item_collection_limit;
-    let pk = key_item[&table.schema.partition.name].clone();
-    let (written, collection) = node
-        .blocking(move || {
-            let mut collection = None;
-            let written = partition.write(point, &suffix, |old| {
-                check_condition(ex.condition.as_ref(), old, all_old_on_fail)?;
-                collection = track(&t, &partition, limit, &pk, old, None)?;
-                Ok::<_, ApiError>(Change::Delete)
-            })?;
-            Ok((written, collection))
-        })
-        .await?;
-    node.durable(written.ticket).await?;
-    table.throughput.charge_write(pid, written_units(&written));
+    let (written, _, collection) = commit_write(
+        node,
+        &table,
+        &key_item,
+        (point, suffix),
+        ex.condition,
+        common.all_old_on_fail,
+        |_| Ok((None, Vec::new())),
+    )
+    .await?;
     Ok(write_response(&table, &common, written, &[], collection))
 }
 
@@ -409,45 +434,39 @@ pub async fn update_item(node: &Node, body: &Value) -> ApiResult<Value> {
             projection: false,
         },
     )?;
-    let all_old_on_fail = common.all_old_on_fail;
-    let partition = Arc::clone(table.route(point));
-    let pid = partition.desc().id;
-    table.throughput.admit_write(pid)?;
     let indexes = Arc::clone(&table.indexes);
-    let t = Arc::clone(&table);
-    let limit = node.config.item_collection_limit;
-    let pk = key_item[&table.schema.partition.name].clone();
-    let (written, paths, collection) = node
-        .blocking(move || {
-            let mut paths: Vec<Path> = Vec::new();
-            let mut collection = None;
-            let written = partition.write(point, &suffix, |old| {
-                check_condition(ex.condition.as_ref(), old, all_old_on_fail)?;
-                let mut item = old.cloned().unwrap_or(key_item);
-                if let Some(u) = &ex.update {
-                    paths = u.apply(&mut item)?;
-                }
-                if size::item_size(&item) > MAX_ITEM_SIZE {
-                    return Err(ApiError::Validation(
-                        "Item size to update has exceeded the maximum allowed size".into(),
-                    ));
-                }
-                if item.values().map(size::nesting_depth).max().unwrap_or(0)
-                    > shoal_types::MAX_NESTING_DEPTH
-                {
-                    return Err(ApiError::Validation(
-                        "Nesting Levels have exceeded supported limits".into(),
-                    ));
-                }
-                indexes.validate_item(&item)?;
-                collection = track(&t, &partition, limit, &pk, old, Some(&item))?;
-                Ok(Change::Put(item))
-            })?;
-            Ok::<_, ApiError>((written, paths, collection))
-        })
-        .await?;
-    node.durable(written.ticket).await?;
-    table.throughput.charge_write(pid, written_units(&written));
+    let update = ex.update;
+    let start = key_item.clone();
+    let (written, paths, collection) = commit_write(
+        node,
+        &table,
+        &key_item,
+        (point, suffix),
+        ex.condition,
+        common.all_old_on_fail,
+        move |old| {
+            let mut item = old.cloned().unwrap_or(start);
+            let mut paths = Vec::new();
+            if let Some(u) = &update {
+                paths = u.apply(&mut item)?;
+            }
+            if size::item_size(&item) > MAX_ITEM_SIZE {
+                return Err(ApiError::Validation(
+                    "Item size to update has exceeded the maximum allowed size".into(),
+                ));
+            }
+            if item.values().map(size::nesting_depth).max().unwrap_or(0)
+                > shoal_types::MAX_NESTING_DEPTH
+            {
+                return Err(ApiError::Validation(
+                    "Nesting Levels have exceeded supported limits".into(),
+                ));
+            }
+            indexes.validate_item(&item)?;
+            Ok((Some(item), paths))
+        },
+    )
+    .await?;
     Ok(write_response(&table, &common, written, &paths, collection))
 }
 
