@@ -89,6 +89,13 @@ pub struct PartitionMeta {
     pub start: u64,
     /// Last point, inclusive.
     pub end: u64,
+    /// The partition this one was split from (lineage, DESIGN invariant 5); `None` for
+    /// a partition laid out when the table was created.
+    #[serde(default)]
+    pub parent: Option<u64>,
+    /// Splits between the table's creation and this partition (0 for the first ones).
+    #[serde(default)]
+    pub generation: u32,
 }
 
 /// Stream settings.
@@ -380,6 +387,8 @@ impl Catalog {
                 id: next(),
                 start,
                 end,
+                parent: None,
+                generation: 0,
             })
             .collect();
         for ix in meta.lsis.iter_mut().chain(meta.gsis.iter_mut()) {
