@@ -29,6 +29,7 @@ mod durability;
 mod error;
 mod log;
 mod partition;
+mod split;
 mod store;
 
 pub use durability::{Durability, DurableFuture, Ticket};
@@ -38,4 +39,5 @@ pub use partition::{
     prefix_successor, Change, Derived, DerivedWrite, Partition, PartitionDesc, PartitionStats,
     ScanBatch, Written,
 };
+pub use split::{PreparedSplit, SplitChildren};
 pub use store::{Store, StoreConfig};

@@ -9,7 +9,7 @@
 
 use std::ops::Bound;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use parking_lot::{Mutex, RwLock};
 use shoal_types::{codec, size, Item};
@@ -33,6 +33,13 @@ pub struct PartitionDesc {
     /// Whether log records carry the item's previous image (needed by streams and
     /// index maintenance).
     pub log_old_images: bool,
+}
+
+impl PartitionDesc {
+    /// Whether the point falls in the range.
+    pub fn contains(&self, point: u64) -> bool {
+        self.start <= point && point <= self.end
+    }
 }
 
 /// What the caller of [`Partition::write`] decided to do with the item.
@@ -109,6 +116,11 @@ pub struct Partition {
     last_seq: AtomicU64,
     items: AtomicI64,
     bytes: AtomicI64,
+    /// The children that replaced this partition when it split (set once, under the
+    /// write lock). A retired partition forwards writes to them, so a request that
+    /// routed with an older partition map still lands on the partition that owns its
+    /// point; its data keys are unchanged, so reads through it stay correct.
+    successors: OnceLock<Vec<Arc<Partition>>>,
 }
 
 impl std::fmt::Debug for Partition {
@@ -127,6 +139,36 @@ impl Partition {
         *self.derived.write() = derived;
     }
 
+    /// What this partition derives on every write.
+    pub(crate) fn derived(&self) -> Option<Arc<dyn Derived>> {
+        self.derived.read().clone()
+    }
+
+    /// Whether the partition split and its children own its range now.
+    pub fn is_retired(&self) -> bool {
+        self.successors.get().is_some()
+    }
+
+    /// The child of a retired partition that owns `point`.
+    fn successor_for(&self, point: u64) -> Option<&Arc<Partition>> {
+        self.successors.get()?.iter().find(|c| c.contains(point))
+    }
+
+    /// Retires the partition in favour of `children` (which cover its range). The caller
+    /// holds the write lock (`guard`), so no write of this partition is in flight.
+    pub(crate) fn retire(
+        &self,
+        _guard: &parking_lot::MutexGuard<'_, u64>,
+        children: Vec<Arc<Partition>>,
+    ) {
+        let _ = self.successors.set(children);
+    }
+
+    /// Takes the write lock; the guard holds the next sequence number.
+    pub(crate) fn lock_writes(&self) -> parking_lot::MutexGuard<'_, u64> {
+        self.write_lock.lock()
+    }
+
     /// Writes the entries `derived` gives for the current version of each item at the
     /// given data keys, under the write lock so that no concurrent write can interleave
     /// (an index backfill uses this after the index was added to [`set_derived`]).
@@ -135,6 +177,22 @@ impl Partition {
     /// [`set_derived`]: Partition::set_derived
     pub fn rederive(&self, data_keys: &[Vec<u8>], derived: &dyn Derived) -> Result<usize> {
         let _guard = self.write_lock.lock();
+        if let Some(children) = self.successors.get() {
+            // Split meanwhile: each child re-derives its own keys under its own lock.
+            drop(_guard);
+            let mut n = 0;
+            for c in children {
+                let mine: Vec<Vec<u8>> = data_keys
+                    .iter()
+                    .filter(|k| point_of_data_key(k).is_some_and(|p| c.contains(p)))
+                    .cloned()
+                    .collect();
+                if !mine.is_empty() {
+                    n += c.rederive(&mine, derived)?;
+                }
+            }
+            return Ok(n);
+        }
         let mut batch = self.inner.db.batch();
         let mut out = Vec::new();
         for k in data_keys {
@@ -164,14 +222,40 @@ impl Partition {
             last_seq: AtomicU64::new(stats.last_seq),
             items: AtomicI64::new(stats.items as i64),
             bytes: AtomicI64::new(stats.bytes as i64),
+            successors: OnceLock::new(),
         }
+    }
+
+    /// A child of a split: it continues its parent's sequence numbers and inherits the
+    /// parent's latest ticket, so a reader of the child waits for the parent's last
+    /// writes too.
+    pub(crate) fn child_of(
+        parent: &Partition,
+        desc: PartitionDesc,
+        stats: PartitionStats,
+    ) -> Partition {
+        let child = Partition::new(desc, Arc::clone(&parent.inner), stats);
+        child.last_ticket.store(
+            parent.last_ticket.load(Ordering::Acquire),
+            Ordering::Release,
+        );
+        *child.derived.write() = parent.derived();
+        child
     }
 
     /// The ticket a reader must see durable before answering with what it read. Call it
     /// after reading: a write stores its ticket before its batch becomes visible, so
     /// this covers every write the read could have seen. Never blocks.
     pub fn read_ticket(&self) -> Ticket {
-        Ticket(self.last_ticket.load(Ordering::Acquire))
+        let own = Ticket(self.last_ticket.load(Ordering::Acquire));
+        match self.successors.get() {
+            // A reader through a retired partition may have seen its children's writes.
+            Some(children) => children
+                .iter()
+                .map(|c| c.read_ticket())
+                .fold(own, Ticket::max),
+            None => own,
+        }
     }
 
     /// Where the partition sits.
@@ -213,6 +297,17 @@ impl Partition {
         let key = self.data_key(point, suffix);
         let _in_flight = self.inner.durability.enter();
         let mut next_seq = self.write_lock.lock();
+        if self.successors.get().is_some() {
+            drop(next_seq);
+            return match self.successor_for(point) {
+                Some(child) => child.write(point, suffix, decide),
+                None => Err(crate::Error::Corrupt(format!(
+                    "point {point:#x} outside the children of partition {}",
+                    self.desc.id
+                ))
+                .into()),
+            };
+        }
         let old = match self.inner.data.get(&key).map_err(crate::Error::from)? {
             Some(bytes) => Some(codec::decode_item(&bytes).map_err(crate::Error::from)?),
             None => None,
@@ -399,6 +494,13 @@ impl Partition {
         }
         Ok(out)
     }
+}
+
+/// The point of a data key (`table id | point | suffix`).
+pub(crate) fn point_of_data_key(key: &[u8]) -> Option<u64> {
+    key.get(8..16)
+        .and_then(|s| <[u8; 8]>::try_from(s).ok())
+        .map(u64::from_be_bytes)
 }
 
 /// The smallest byte string greater than every string with this prefix, if any.

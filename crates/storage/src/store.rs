@@ -82,6 +82,10 @@ impl Store {
         })
     }
 
+    pub(crate) fn inner(&self) -> &Arc<Inner> {
+        &self.inner
+    }
+
     /// The group-commit state; await [`Durability::wait`] on a write's ticket.
     pub fn durability(&self) -> &Arc<Durability> {
         &self.inner.durability
@@ -173,11 +177,10 @@ impl Store {
         // Counters and sequence must be read together (under the write lock), or a
         // replay from `last_seq` would count a write twice or not at all.
         let stats = partition.stats_consistent();
-        let mut v = Vec::with_capacity(24);
-        v.extend_from_slice(&stats.last_seq.to_le_bytes());
-        v.extend_from_slice(&stats.items.to_le_bytes());
-        v.extend_from_slice(&stats.bytes.to_le_bytes());
-        self.inner.meta.insert(stats_key(partition.desc().id), v)?;
+        let (k, v) = stats_entry(partition.desc().id, &stats);
+        if let Some(v) = v {
+            self.inner.meta.insert(k, v)?;
+        }
         Ok(stats)
     }
 
@@ -211,6 +214,18 @@ impl Store {
             &prefix_successor(&desc.id.to_be_bytes()).unwrap_or_else(|| vec![0xff; 17]),
         )?;
         self.inner.meta.remove(stats_key(desc.id))?;
+        Ok(n)
+    }
+
+    /// Removes the log records and checkpoint of a partition that split, once its log
+    /// is past the retention (its data belongs to its children). Idempotent.
+    pub fn purge_log(&self, partition_id: u64) -> Result<u64> {
+        let n = self.delete_range(
+            &self.inner.log,
+            &log_key(partition_id, 0),
+            &prefix_successor(&partition_id.to_be_bytes()).unwrap_or_else(|| vec![0xff; 17]),
+        )?;
+        self.inner.meta.remove(stats_key(partition_id))?;
         Ok(n)
     }
 
@@ -279,7 +294,16 @@ impl Store {
     }
 }
 
-fn apply_record_stats(stats: &mut PartitionStats, r: &LogRecord) {
+/// The checkpoint entry of a partition's statistics.
+pub(crate) fn stats_entry(partition_id: u64, stats: &PartitionStats) -> (Vec<u8>, Option<Vec<u8>>) {
+    let mut v = Vec::with_capacity(24);
+    v.extend_from_slice(&stats.last_seq.to_le_bytes());
+    v.extend_from_slice(&stats.items.to_le_bytes());
+    v.extend_from_slice(&stats.bytes.to_le_bytes());
+    (stats_key(partition_id), Some(v))
+}
+
+pub(crate) fn apply_record_stats(stats: &mut PartitionStats, r: &LogRecord) {
     let new = matches!(r.op, crate::LogOp::Put);
     if r.old_size.is_some() {
         stats.items = stats.items.saturating_sub(1);

@@ -227,3 +227,122 @@ fn readers_are_told_to_wait_for_every_write_they_can_see() {
     let (_, durable) = store.durability().positions();
     assert!(durable >= w.ticket.0);
 }
+
+/// Points spread over the whole space, so both halves of a split get items.
+fn spread(i: u64) -> u64 {
+    i.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+#[test]
+fn a_split_under_concurrent_writes_keeps_every_item_and_exact_statistics() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let parent = store.open_partition(desc(1, 0, u64::MAX)).unwrap();
+    for i in 0..2_000u64 {
+        put(&parent, spread(i), &format!("k{i}"), "before");
+    }
+    let mid = u64::MAX / 2;
+    let children = vec![desc(2, 0, mid), desc(3, mid + 1, u64::MAX)];
+    // Writers keep going through the parent handle (as a request that routed with the
+    // old partition map would) while the split is prepared and finished.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writers: Vec<_> = (0..4u64)
+        .map(|w| {
+            let p = Arc::clone(&parent);
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let mut n = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) || n < 200 {
+                    let i = 2_000 + w * 1_000_000 + n;
+                    put(&p, spread(i), &format!("k{i}"), "during");
+                    // Overwrites and deletes change the counts too.
+                    if n.is_multiple_of(7) {
+                        let j = n % 2_000;
+                        p.write(spread(j), format!("k{j}").as_bytes(), |_| {
+                            Ok::<_, shoal_storage::Error>(Change::Delete)
+                        })
+                        .unwrap();
+                    }
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let prepared = store.prepare_split(&parent, children.clone()).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let installed = std::sync::Mutex::new(false);
+    let opened = store
+        .finish_split(
+            prepared,
+            |_| Ok::<_, shoal_storage::Error>(vec![(b"catalog".to_vec(), Some(b"v2".to_vec()))]),
+            |_| {
+                *installed.lock().unwrap() = true;
+                Ok(())
+            },
+        )
+        .unwrap();
+    assert!(*installed.lock().unwrap());
+    assert!(parent.is_retired());
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for w in writers {
+        w.join().unwrap();
+    }
+    assert_eq!(store.meta_get(b"catalog").unwrap(), Some(b"v2".to_vec()));
+    // Children continue the parent's sequence numbers.
+    let parent_last = parent.stats().last_seq;
+    for (c, start) in &opened {
+        assert_eq!(start.last_seq, parent_last);
+        put(c, c.desc().start, "probe", "x");
+        assert_eq!(c.read_log(0, 1).unwrap()[0].seq, parent_last + 1);
+    }
+    // Statistics are exact: they equal a full count of each child's range.
+    let mut total = 0;
+    for (c, _) in &opened {
+        let mut n = 0u64;
+        let mut after = None;
+        loop {
+            let b = c.scan(after.as_deref(), 500).unwrap();
+            n += b.items.len() as u64;
+            for (k, _) in &b.items {
+                let point = u64::from_be_bytes(k[8..16].try_into().unwrap());
+                assert!(c.contains(point));
+            }
+            after = b.items.last().map(|(k, _)| k.clone());
+            if b.done {
+                break;
+            }
+        }
+        assert_eq!(c.stats().items, n, "child {}", c.desc().id);
+        total += n;
+    }
+    assert!(total > 2_000);
+    // Reopened, children recover the same statistics from checkpoint plus log.
+    let expect: Vec<_> = opened.iter().map(|(c, _)| c.stats()).collect();
+    drop(opened);
+    drop(parent);
+    store.close().unwrap();
+    drop(store);
+    let store = open(dir.path());
+    for (d, e) in children.into_iter().zip(expect) {
+        let c = store.open_partition(d).unwrap();
+        assert_eq!(c.stats(), e);
+    }
+}
+
+#[test]
+fn a_split_refuses_children_that_do_not_cover_the_parent() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let parent = store.open_partition(desc(1, 100, 200)).unwrap();
+    for bad in [
+        vec![desc(2, 100, 150)],
+        vec![desc(2, 100, 150), desc(3, 152, 200)],
+        vec![desc(2, 101, 150), desc(3, 151, 200)],
+        vec![],
+    ] {
+        assert!(store.prepare_split(&parent, bad).is_err());
+    }
+    assert!(!parent.is_retired());
+}
