@@ -32,6 +32,7 @@ fn node(dir: &std::path::Path) -> Arc<Node> {
             item_collection_limit: 10 << 30,
             auth: AuthMode::Accept,
             keys: shoal_auth::KeyStore::new(),
+            split: shoal::splits::SplitPolicy::default(),
         },
     )
 }

@@ -98,6 +98,29 @@ pub struct PartitionMeta {
     pub generation: u32,
 }
 
+/// A partition that split: kept as lineage (DESIGN invariant 5) so that readers of the
+/// log (streams, point-in-time restore) can follow a range across splits, and so that
+/// its log is purged with the table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetiredPartition {
+    /// Partition id.
+    pub id: u64,
+    /// First point, inclusive.
+    pub start: u64,
+    /// Last point, inclusive.
+    pub end: u64,
+    /// Its own parent, if it had one.
+    pub parent: Option<u64>,
+    /// Its generation.
+    pub generation: u32,
+    /// The partitions that replaced it, in point order.
+    pub children: Vec<u64>,
+    /// Its last log sequence number; its children's logs continue after it.
+    pub last_seq: u64,
+    /// When it split, epoch seconds.
+    pub retired_at: f64,
+}
+
 /// Stream settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StreamMeta {
@@ -165,6 +188,9 @@ pub struct TableMeta {
     pub ttl_attribute: Option<String>,
     /// The partition map, sorted by start.
     pub partitions: Vec<PartitionMeta>,
+    /// Partitions that split, oldest first.
+    #[serde(default)]
+    pub retired: Vec<RetiredPartition>,
 }
 
 impl TableMeta {
@@ -448,6 +474,120 @@ impl Catalog {
         Ok(table)
     }
 
+    /// Splits partition `parent_id` of a table into children covering `ranges` (in
+    /// point order, covering the parent's range), online: writes to the parent continue
+    /// until the switch and are then forwarded (see `shoal_storage::split`). Returns
+    /// the children's ids, or `None` when the table or the partition is gone (deleted,
+    /// or split by someone else meanwhile).
+    pub fn split(
+        &self,
+        name: &str,
+        parent_id: u64,
+        ranges: &[(u64, u64)],
+    ) -> ApiResult<Option<Vec<u64>>> {
+        let Some(table) = self.get(name) else {
+            return Ok(None);
+        };
+        let Some(parent) = table
+            .partitions
+            .iter()
+            .find(|p| p.desc().id == parent_id)
+            .cloned()
+        else {
+            return Ok(None);
+        };
+        let first = {
+            let _ddl = self.ddl.lock();
+            self.allocate_ids(ranges.len() as u64)?
+        };
+        let descs: Vec<PartitionDesc> = ranges
+            .iter()
+            .zip(first..)
+            .map(|(&(start, end), id)| PartitionDesc {
+                id,
+                table_id: table.meta.id,
+                start,
+                end,
+                log_old_images: parent.desc().log_old_images,
+            })
+            .collect();
+        // The long part (counting the children's items) runs without any lock.
+        let prepared = self.store.prepare_split(&parent, descs)?;
+        let _ddl = self.ddl.lock();
+        let Some(current) = self.get(name) else {
+            return Ok(None);
+        };
+        if current.meta.id != table.meta.id
+            || !current.partitions.iter().any(|p| Arc::ptr_eq(p, &parent))
+        {
+            return Ok(None);
+        }
+        let next_meta = std::cell::RefCell::new(None);
+        let children = self.store.finish_split(
+            prepared,
+            |children| -> ApiResult<_> {
+                let mut meta = current.meta.clone();
+                let Some(pos) = meta.partitions.iter().position(|p| p.id == parent_id) else {
+                    return Err(ApiError::internal("split parent missing from the catalog"));
+                };
+                let old = meta.partitions.remove(pos);
+                let last_seq = children.first().map(|(_, s)| s.last_seq).unwrap_or(0);
+                for (i, (d, _)) in children.iter().enumerate() {
+                    meta.partitions.insert(
+                        pos + i,
+                        PartitionMeta {
+                            id: d.id,
+                            start: d.start,
+                            end: d.end,
+                            parent: Some(parent_id),
+                            generation: old.generation + 1,
+                        },
+                    );
+                }
+                meta.retired.push(RetiredPartition {
+                    id: old.id,
+                    start: old.start,
+                    end: old.end,
+                    parent: old.parent,
+                    generation: old.generation,
+                    children: children.iter().map(|(d, _)| d.id).collect(),
+                    last_seq,
+                    retired_at: crate::node::now_secs(),
+                });
+                let bytes = serde_json::to_vec(&meta).map_err(ApiError::internal)?;
+                *next_meta.borrow_mut() = Some(meta);
+                Ok(vec![(table_key(name), Some(bytes))])
+            },
+            |opened| {
+                let Some(meta) = next_meta.borrow_mut().take() else {
+                    return Err(ApiError::internal("split installed before it was recorded"));
+                };
+                let mut partitions = current.partitions.clone();
+                let Some(pos) = partitions.iter().position(|p| Arc::ptr_eq(p, &parent)) else {
+                    return Err(ApiError::internal("split parent missing from the table"));
+                };
+                partitions.splice(pos..=pos, opened.iter().map(|(c, _)| Arc::clone(c)));
+                let shares: Vec<(u64, f64)> = opened
+                    .iter()
+                    .map(|(c, _)| (c.desc().id, crate::throughput::share_of(c.desc())))
+                    .collect();
+                current.throughput.apply_split(parent_id, &shares)?;
+                let table = Arc::new(Table {
+                    meta,
+                    schema: current.schema.clone(),
+                    partitions,
+                    indexes: Arc::clone(&current.indexes),
+                    collections: Arc::clone(&current.collections),
+                    throughput: Arc::clone(&current.throughput),
+                });
+                debug_assert!(table.validate().is_ok());
+                self.tables.write().insert(name.to_string(), table);
+                Ok(())
+            },
+        )?;
+        Ok(Some(children.iter().map(|(c, _)| c.desc().id).collect()))
+    }
+
     /// Removes a table from the catalog and records its partitions for purging.
     pub fn delete(&self, name: &str) -> ApiResult<Arc<Table>> {
         let _ddl = self.ddl.lock();
@@ -459,7 +599,16 @@ impl Catalog {
                     .into(),
             ));
         }
-        let descs: Vec<PartitionMeta> = table.meta.partitions.clone();
+        // Retired partitions are listed too: their logs go with the table. Their data
+        // ranges are covered by their descendants, so purging them again is harmless.
+        let mut descs: Vec<PartitionMeta> = table.meta.partitions.clone();
+        descs.extend(table.meta.retired.iter().map(|r| PartitionMeta {
+            id: r.id,
+            start: r.start,
+            end: r.end,
+            parent: r.parent,
+            generation: r.generation,
+        }));
         let dropped = serde_json::to_vec(&(table.meta.id, descs)).map_err(ApiError::internal)?;
         let mut dkey = DROPPED_PREFIX.to_vec();
         dkey.extend_from_slice(&table.meta.id.to_be_bytes());

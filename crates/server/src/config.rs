@@ -54,6 +54,12 @@ pub struct StorageConfig {
     pub log_retention_secs: u64,
     /// Largest item collection of a table with local secondary indexes (DynamoDB: 10 GB).
     pub item_collection_limit_bytes: u64,
+    /// A partition larger than this splits (DynamoDB: 10 GB).
+    pub partition_split_bytes: u64,
+    /// An on-demand partition consuming at least this fraction of its ceiling...
+    pub heat_split_fraction: f64,
+    /// ...for this many seconds in a row splits for heat.
+    pub heat_split_secs: u32,
 }
 
 /// `[workers]`.
@@ -94,9 +100,14 @@ impl Default for StorageConfig {
     fn default() -> Self {
         StorageConfig {
             cache_mb: 64,
-            on_demand_partitions: 1,
+            // DynamoDB's new on-demand tables serve 4,000 write and 12,000 read units:
+            // four partitions at the per-partition ceilings.
+            on_demand_partitions: 4,
             log_retention_secs: 24 * 3600,
             item_collection_limit_bytes: 10 << 30,
+            partition_split_bytes: 10 << 30,
+            heat_split_fraction: 0.8,
+            heat_split_secs: 30,
         }
     }
 }
@@ -174,6 +185,19 @@ impl Config {
                 "storage.on_demand_partitions must be between 1 and 4096".into(),
             ));
         }
+        if self.storage.partition_split_bytes < 1 << 20 {
+            return Err(ConfigError::Invalid(
+                "storage.partition_split_bytes must be at least 1 MiB".into(),
+            ));
+        }
+        if !(self.storage.heat_split_fraction > 0.0 && self.storage.heat_split_fraction <= 1.0)
+            || self.storage.heat_split_secs == 0
+        {
+            return Err(ConfigError::Invalid(
+                "storage.heat_split_fraction must be in (0, 1] and storage.heat_split_secs at least 1"
+                    .into(),
+            ));
+        }
         if self.workers.ttl_interval_secs == 0 || self.workers.maintenance_interval_secs == 0 {
             return Err(ConfigError::Invalid(
                 "worker intervals must be at least 1 second".into(),
@@ -238,6 +262,9 @@ struct LenientStorage {
     on_demand_partitions: u64,
     log_retention_secs: u64,
     item_collection_limit_bytes: u64,
+    partition_split_bytes: u64,
+    heat_split_fraction: f64,
+    heat_split_secs: u32,
 }
 
 #[derive(Deserialize, Default)]

@@ -27,5 +27,6 @@ pub mod index;
 pub mod node;
 pub mod ops;
 pub mod serve;
+pub mod splits;
 pub mod throughput;
 pub mod workers;

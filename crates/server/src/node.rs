@@ -33,6 +33,8 @@ pub struct NodeConfig {
     pub auth: AuthMode,
     /// Keys for [`AuthMode::Enforce`].
     pub keys: KeyStore,
+    /// When partitions split.
+    pub split: crate::splits::SplitPolicy,
 }
 
 /// One running node.
@@ -44,6 +46,7 @@ pub struct Node {
     ttl_wake: Notify,
     purge_wake: Notify,
     index_wake: Notify,
+    split_wake: Notify,
 }
 
 impl Node {
@@ -55,6 +58,7 @@ impl Node {
             ttl_wake: Notify::new(),
             purge_wake: Notify::new(),
             index_wake: Notify::new(),
+            split_wake: Notify::new(),
         })
     }
 
@@ -92,6 +96,15 @@ impl Node {
     /// Tells the index worker an index is to be built or dropped.
     pub fn wake_index(&self) {
         self.index_wake.notify_one();
+    }
+
+    /// Tells the split worker a table's throughput or partitions changed.
+    pub fn wake_split(&self) {
+        self.split_wake.notify_one();
+    }
+
+    pub(crate) fn split_notified(&self) -> tokio::sync::futures::Notified<'_> {
+        self.split_wake.notified()
     }
 
     pub(crate) fn index_notified(&self) -> tokio::sync::futures::Notified<'_> {

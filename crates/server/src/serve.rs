@@ -11,6 +11,7 @@ use tokio::sync::watch;
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::node::{AuthMode, Node, NodeConfig};
+use crate::splits::{SplitPolicy, SplitWorker};
 use crate::workers::{self, IndexWorker, MaintenanceWorker, PurgeWorker, TtlWorker, Wake};
 
 /// Runs a node until SIGINT or SIGTERM.
@@ -59,6 +60,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             item_collection_limit: config.storage.item_collection_limit_bytes,
             auth,
             keys,
+            split: SplitPolicy {
+                max_bytes: config.storage.partition_split_bytes,
+                heat_fraction: config.storage.heat_split_fraction,
+                heat_intervals: config.storage.heat_split_secs,
+                ..SplitPolicy::default()
+            },
         },
     );
 
@@ -85,6 +92,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             IndexWorker::default(),
             Duration::from_secs(config.workers.maintenance_interval_secs),
             Wake::Index,
+            stop_rx.clone(),
+        )),
+        tokio::spawn(workers::run(
+            Arc::clone(&node),
+            SplitWorker::new(node.config.split),
+            // Heat is measured per interval: one second.
+            Duration::from_secs(1),
+            Wake::Split,
             stop_rx.clone(),
         )),
         tokio::spawn(workers::run(

@@ -7,12 +7,18 @@
 //! known then); the next request waits for the bucket to refill. A refused request gets
 //! ProvisionedThroughputExceededException, which the SDKs retry with backoff.
 //!
-//! Not yet here (issue 5): on-demand per-partition ceilings and node load shedding,
-//! splits when capacity grows, metrics.
+//! On-demand tables (PAY_PER_REQUEST) have no table rate but DynamoDB's per-partition
+//! ceilings (3,000 read and 1,000 write units per second, with the same burst); a
+//! refusal there gets DynamoDB's on-demand message. The units each partition consumes
+//! are also summed per interval ([`TableThroughput::take_heat`]) for the split worker,
+//! which splits on-demand partitions that stay hot.
 //!
 //! Invariant: a table's buckets are keyed by partition id and cover exactly the table's
-//! partitions; shares are each partition's fraction of the 64-bit point space.
+//! partitions; shares are each partition's fraction of the 64-bit point space. A split
+//! hands the parent's buckets to its children ([`TableThroughput::apply_split`]) in the
+//! same step that installs them.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -31,20 +37,37 @@ pub fn now_us() -> u64 {
     ORIGIN.get_or_init(Instant::now).elapsed().as_micros() as u64
 }
 
-/// One table's capacity buckets; `None` inside for on-demand tables (not enforced yet).
+/// DynamoDB's message when an on-demand table's partition is over its ceiling.
+pub const ON_DEMAND_EXCEEDED: &str = "Throughput exceeds the current capacity of your table or index. DynamoDB is automatically scaling your table or index so please try again shortly. If exceptions persist, check if you have a hot key: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html";
+
+/// One table's capacity buckets and the units each partition consumed since the split
+/// worker last looked.
 #[derive(Debug)]
 pub struct TableThroughput {
-    buckets: Mutex<Option<TableCapacity>>,
+    buckets: Mutex<Buckets>,
+}
+
+#[derive(Debug)]
+struct Buckets {
+    caps: Option<TableCapacity>,
+    committed: bool,
+    /// Read and write units per partition since the last [`TableThroughput::take_heat`].
+    heat: HashMap<u64, Throughput>,
 }
 
 fn mode_of(meta: &TableMeta) -> Option<BillingMode> {
-    match meta.billing_mode {
-        catalog::BillingMode::Provisioned => Some(BillingMode::Provisioned(Throughput::new(
+    Some(match meta.billing_mode {
+        catalog::BillingMode::Provisioned => BillingMode::Provisioned(Throughput::new(
             meta.read_capacity as f64,
             meta.write_capacity as f64,
-        ))),
-        catalog::BillingMode::PayPerRequest => None,
-    }
+        )),
+        catalog::BillingMode::PayPerRequest => BillingMode::PayPerRequest,
+    })
+}
+
+/// A partition's share of the 64-bit point space.
+pub fn share_of(p: &shoal_storage::PartitionDesc) -> f64 {
+    ((p.end - p.start) as f64 + 1.0) / 2f64.powi(64)
 }
 
 fn shares(meta: &TableMeta) -> Vec<(u64, f64)> {
@@ -66,7 +89,11 @@ impl TableThroughput {
             None => None,
         };
         Ok(TableThroughput {
-            buckets: Mutex::new(buckets),
+            buckets: Mutex::new(Buckets {
+                caps: buckets,
+                committed: meta.billing_mode == catalog::BillingMode::Provisioned,
+                heat: HashMap::new(),
+            }),
         })
     }
 
@@ -74,6 +101,8 @@ impl TableThroughput {
     /// the new cap.
     pub fn update(&self, meta: &TableMeta) -> ApiResult<()> {
         let mut b = self.buckets.lock();
+        b.committed = meta.billing_mode == catalog::BillingMode::Provisioned;
+        let b = &mut b.caps;
         match (mode_of(meta), b.as_mut()) {
             (Some(mode), Some(caps)) => caps.set_mode(mode, now_us()).map_err(ApiError::internal),
             (Some(mode), None) => {
@@ -90,6 +119,19 @@ impl TableThroughput {
         }
     }
 
+    /// Hands a split partition's buckets to its children `(id, share of the table)`:
+    /// rates by share, and the parent's balance (burst or debt) divided among them.
+    pub fn apply_split(&self, parent: u64, children: &[(u64, f64)]) -> ApiResult<()> {
+        let mut b = self.buckets.lock();
+        b.heat.remove(&parent);
+        match b.caps.as_mut() {
+            Some(caps) => caps
+                .apply_split(parent, children, now_us())
+                .map_err(ApiError::internal),
+            None => Ok(()),
+        }
+    }
+
     /// Admits a read on a partition, or refuses it.
     pub fn admit_read(&self, partition: u64) -> ApiResult<()> {
         self.admit(partition, true)
@@ -102,7 +144,8 @@ impl TableThroughput {
 
     fn admit(&self, partition: u64, read: bool) -> ApiResult<()> {
         let mut b = self.buckets.lock();
-        let Some(p) = b.as_mut().and_then(|c| c.partition_mut(partition)) else {
+        let committed = b.committed;
+        let Some(p) = b.caps.as_mut().and_then(|c| c.partition_mut(partition)) else {
             return Ok(());
         };
         let r = if read {
@@ -110,7 +153,16 @@ impl TableThroughput {
         } else {
             p.try_admit_write(now_us())
         };
-        r.map_err(|_| ApiError::ProvisionedThroughputExceeded(EXCEEDED.into()))
+        r.map_err(|_| {
+            ApiError::ProvisionedThroughputExceeded(
+                if committed {
+                    EXCEEDED
+                } else {
+                    ON_DEMAND_EXCEEDED
+                }
+                .into(),
+            )
+        })
     }
 
     /// Charges the read units a request consumed.
@@ -125,7 +177,13 @@ impl TableThroughput {
 
     fn charge(&self, partition: u64, units: f64, read: bool) {
         let mut b = self.buckets.lock();
-        let Some(p) = b.as_mut().and_then(|c| c.partition_mut(partition)) else {
+        let heat = b.heat.entry(partition).or_insert(Throughput::new(0.0, 0.0));
+        if read {
+            heat.rcu += units;
+        } else {
+            heat.wcu += units;
+        }
+        let Some(p) = b.caps.as_mut().and_then(|c| c.partition_mut(partition)) else {
             return;
         };
         if read {
@@ -133,5 +191,22 @@ impl TableThroughput {
         } else {
             p.charge_write(units, now_us());
         }
+    }
+}
+
+impl TableThroughput {
+    /// The units each partition consumed since the last call, and resets them.
+    pub fn take_heat(&self) -> HashMap<u64, Throughput> {
+        std::mem::take(&mut self.buckets.lock().heat)
+    }
+
+    /// A partition's current rates (units per second), if it has buckets.
+    pub fn rates(&self, partition: u64) -> Option<Throughput> {
+        self.buckets
+            .lock()
+            .caps
+            .as_ref()
+            .and_then(|c| c.partition(partition))
+            .map(|p| p.rates())
     }
 }

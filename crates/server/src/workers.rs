@@ -1,5 +1,6 @@
 //! Background workers: the TTL sweeper, the maintenance worker (statistics checkpoints
-//! and log trimming) and the purge worker (data of deleted tables).
+//! and log trimming), the index backfill, and the purge worker (data of deleted tables).
+//! The split worker lives in `splits.rs`.
 //!
 //! A [`Worker`] does its storage work synchronously on the blocking pool, one bounded
 //! step at a time, and is paced by [`run`]: straight on while it reports more work,
@@ -42,6 +43,8 @@ pub enum Wake {
     Purge,
     /// A global index is to be built or dropped.
     Index,
+    /// A table's throughput changed.
+    Split,
     /// Only the interval.
     None,
 }
@@ -86,6 +89,7 @@ pub async fn run<W: Worker>(
                 Wake::Ttl => node.ttl_notified().await,
                 Wake::Purge => node.purge_notified().await,
                 Wake::Index => node.index_notified().await,
+                Wake::Split => node.split_notified().await,
                 Wake::None => std::future::pending::<()>().await,
             }
         };
@@ -97,6 +101,23 @@ pub async fn run<W: Worker>(
     }
 }
 
+/// Where a walk over a table's partitions resumes: the partition owning the last data
+/// key scanned (or `point` when there is none), and that key. Cursors hold points and
+/// keys, never partition positions, so a walk continues correctly across splits.
+fn resume_at(
+    table: &crate::catalog::Table,
+    point: u64,
+    after: Option<Vec<u8>>,
+) -> (&Arc<shoal_storage::Partition>, Option<Vec<u8>>) {
+    let at = after
+        .as_deref()
+        .and_then(|k| k.get(8..16))
+        .and_then(|s| <[u8; 8]>::try_from(s).ok())
+        .map(u64::from_be_bytes)
+        .unwrap_or(point);
+    (table.route(at), after)
+}
+
 /// Deletes items whose TTL attribute holds an epoch-seconds time that has passed.
 ///
 /// As DynamoDB does, it ignores items whose TTL attribute is not a number, and items
@@ -105,8 +126,8 @@ pub async fn run<W: Worker>(
 /// updated after the scan read it is not deleted by mistake.
 #[derive(Default)]
 pub struct TtlWorker {
-    /// (table name, partition index, last data key scanned)
-    cursor: Option<(String, usize, Option<Vec<u8>>)>,
+    /// (table name, point to resume at, last data key scanned)
+    cursor: Option<(String, u64, Option<Vec<u8>>)>,
 }
 
 const TTL_BATCH: usize = 1000;
@@ -135,7 +156,7 @@ impl Worker for TtlWorker {
             .into_iter()
             .filter(|t| t.meta.ttl_attribute.is_some())
             .collect();
-        let (name, pidx, after) = match self.cursor.take() {
+        let (name, point, after) = match self.cursor.take() {
             Some(c) => c,
             None => match tables.first() {
                 Some(t) => (t.meta.name.clone(), 0, None),
@@ -150,9 +171,7 @@ impl Worker for TtlWorker {
         let Some(attr) = table.meta.ttl_attribute.clone() else {
             return Ok(self.advance(&tables, &name));
         };
-        let Some(partition) = table.partitions.get(pidx) else {
-            return Ok(self.advance(&tables, &name));
-        };
+        let (partition, after) = resume_at(table, point, after);
         let batch = partition.scan(after.as_deref(), TTL_BATCH)?;
         let now = crate::node::now_secs();
         let mut deleted = 0u64;
@@ -182,14 +201,14 @@ impl Worker for TtlWorker {
             tracing::debug!(table = %name, deleted, "expired items deleted");
         }
         if batch.done {
-            if pidx + 1 < table.partitions.len() {
-                self.cursor = Some((name, pidx + 1, None));
+            if let Some(next) = partition.desc().end.checked_add(1) {
+                self.cursor = Some((name, next, None));
                 return Ok(WorkerState::Busy);
             }
             return Ok(self.advance(&tables, &name));
         }
         let last = batch.items.last().map(|(k, _)| k.clone());
-        self.cursor = Some((name, pidx, last));
+        self.cursor = Some((name, partition.desc().start, last));
         Ok(WorkerState::Busy)
     }
 }
@@ -261,6 +280,17 @@ impl Worker for MaintenanceWorker {
                     }
                 }
             }
+            // A partition that split wrote nothing after it retired: once that is past
+            // the retention, its whole log goes (its lineage record stays).
+            let cutoff_secs = cutoff as f64 / 1e6;
+            for r in table
+                .meta
+                .retired
+                .iter()
+                .filter(|r| r.retired_at < cutoff_secs)
+            {
+                store.purge_log(r.id)?;
+            }
         }
         Ok(WorkerState::Idle)
     }
@@ -306,9 +336,13 @@ impl Worker for PurgeWorker {
 /// each is counted once. When the walk ends the index becomes ACTIVE.
 #[derive(Default)]
 pub struct IndexWorker {
-    /// (table id, index id, partition index, last data key)
-    cursor: Option<(u64, u64, usize, Option<Vec<u8>>)>,
+    /// See [`BackfillCursor`].
+    cursor: Option<BackfillCursor>,
 }
+
+/// Where a backfill resumes: (table id, index id, point to resume at or `None` when
+/// every partition was walked, last data key).
+type BackfillCursor = (u64, u64, Option<u64>, Option<Vec<u8>>);
 
 const BACKFILL_BATCH: usize = 1000;
 
@@ -341,14 +375,15 @@ impl Worker for IndexWorker {
             tracing::info!(table = %name, index = %ix.name, removed, "index deleted");
             return Ok(WorkerState::Busy);
         }
-        let (pidx, after) = match self.cursor.take() {
+        let (point, after) = match self.cursor.take() {
             Some((t, i, p, a)) if t == table.meta.id && i == ix.id => (p, a),
-            _ => (0, None),
+            _ => (Some(0), None),
         };
         let Some(def) = table.indexes.defs.iter().find(|d| d.meta.id == ix.id) else {
             return Ok(WorkerState::Idle);
         };
-        if let Some(partition) = table.partitions.get(pidx) {
+        if let Some(point) = point {
+            let (partition, after) = resume_at(&table, point, after);
             let batch = partition.scan(after.as_deref(), BACKFILL_BATCH)?;
             let keys: Vec<Vec<u8>> = batch.items.iter().map(|(k, _)| k.clone()).collect();
             partition.rederive(
@@ -359,9 +394,19 @@ impl Worker for IndexWorker {
                 },
             )?;
             self.cursor = Some(if batch.done {
-                (table.meta.id, ix.id, pidx + 1, None)
+                (
+                    table.meta.id,
+                    ix.id,
+                    partition.desc().end.checked_add(1),
+                    None,
+                )
             } else {
-                (table.meta.id, ix.id, pidx, keys.last().cloned())
+                (
+                    table.meta.id,
+                    ix.id,
+                    Some(partition.desc().start),
+                    keys.last().cloned(),
+                )
             });
             return Ok(WorkerState::Busy);
         }

@@ -441,6 +441,7 @@ pub async fn create_table(node: &Node, body: &Value) -> ApiResult<Value> {
         tags,
         ttl_attribute: None,
         partitions: Vec::new(),
+        retired: Vec::new(),
     };
     let table = node.catalog.create(meta, partitions)?;
     tracing::info!(table = %name, partitions = table.partitions.len(), "table created");
@@ -731,7 +732,14 @@ pub fn describe(node: &Node, table: &Table) -> Value {
     );
     d.insert("TableName".into(), json!(m.name));
     d.insert("KeySchema".into(), key_schema_json(&m.key_schema));
-    d.insert("TableStatus".into(), json!("ACTIVE"));
+    // A table splitting toward the partitions its throughput needs is UPDATING, as
+    // DynamoDB reports a table whose capacity change is in progress.
+    let status = if crate::splits::is_splitting(table, &node.config.split) {
+        "UPDATING"
+    } else {
+        "ACTIVE"
+    };
+    d.insert("TableStatus".into(), json!(status));
     d.insert("CreationDateTime".into(), json!(m.created));
     let mut pt = Map::new();
     if let Some(t) = m.last_increase {
@@ -1058,6 +1066,7 @@ pub async fn update_table(node: &Node, body: &Value) -> ApiResult<Value> {
     if !gsi_updates.is_empty() {
         node.wake_index();
     }
+    node.wake_split();
     let mut desc = describe(node, &table);
     set_status(&mut desc, "UPDATING");
     Ok(json!({ "TableDescription": desc }))

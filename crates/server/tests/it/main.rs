@@ -24,6 +24,7 @@ mod conditions;
 mod durability;
 mod items;
 mod protocol;
+mod splits;
 mod table_settings;
 mod tables;
 mod throughput;
