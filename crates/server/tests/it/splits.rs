@@ -233,3 +233,47 @@ fn a_hot_on_demand_partition_splits_for_heat_and_keeps_every_item() {
     assert_eq!(r.json()["Table"]["ItemCount"], written.len());
     assert_eq!(r.json()["Table"]["TableStatus"], "ACTIVE");
 }
+
+#[test]
+fn a_partition_past_the_size_limit_splits() {
+    let dir = temp_dir();
+    let config = dir.path().join("shoal.toml");
+    std::fs::write(
+        &config,
+        "[storage]\non_demand_partitions = 1\npartition_split_bytes = 1048576\n",
+    )
+    .unwrap();
+    let server = Launch::in_memory()
+        .args(&["--config", config.to_str().unwrap()])
+        .start();
+    let r = server.post(
+        "CreateTable",
+        &json!({
+            "TableName": TABLE,
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST",
+        }),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    // 400 items of about 4 KB: 1.6 MB, so the one partition must become two (of about
+    // 0.8 MB each, under the limit).
+    let mut written = BTreeSet::new();
+    for i in 0..400 {
+        let key = format!("big-{i}");
+        let r = server.post(
+            "PutItem",
+            &json!({"TableName": TABLE,
+                    "Item": {"pk": {"S": key}, "v": {"S": "x".repeat(4_000)}}}),
+        );
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        written.insert(key);
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while partition_splits_logged(&server) < 1 || status(&server) != "ACTIVE" {
+        assert!(Instant::now() < deadline, "no split for size: {}", server.logs());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(partition_splits_logged(&server), 1, "{}", server.logs());
+    assert_eq!(scan_keys(&server), written);
+}
