@@ -571,7 +571,12 @@ impl Catalog {
                     .iter()
                     .map(|(c, _)| (c.desc().id, crate::throughput::share_of(c.desc())))
                     .collect();
-                current.throughput.apply_split(parent_id, &shares)?;
+                // The catalog is already durable with the children, so installing them
+                // must not fail: buckets that cannot be handed on are rebuilt instead.
+                if let Err(e) = current.throughput.apply_split(parent_id, &shares) {
+                    tracing::warn!(table = %name, parent_id, error = %e, "rebuilding capacity buckets after a split");
+                    current.throughput.rebuild(&meta);
+                }
                 let table = Arc::new(Table {
                     meta,
                     schema: current.schema.clone(),

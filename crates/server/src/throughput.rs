@@ -119,6 +119,14 @@ impl TableThroughput {
         }
     }
 
+    /// Replaces every bucket with full ones for the table as defined now.
+    pub fn rebuild(&self, meta: &TableMeta) {
+        let fresh = mode_of(meta).and_then(|mode| {
+            TableCapacity::new(mode, &shares(meta), PartitionLimits::default(), now_us()).ok()
+        });
+        self.buckets.lock().caps = fresh;
+    }
+
     /// Hands a split partition's buckets to its children `(id, share of the table)`:
     /// rates by share, and the parent's balance (burst or debt) divided among them.
     pub fn apply_split(&self, parent: u64, children: &[(u64, f64)]) -> ApiResult<()> {

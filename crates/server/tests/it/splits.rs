@@ -271,7 +271,11 @@ fn a_partition_past_the_size_limit_splits() {
     }
     let deadline = Instant::now() + Duration::from_secs(30);
     while partition_splits_logged(&server) < 1 || status(&server) != "ACTIVE" {
-        assert!(Instant::now() < deadline, "no split for size: {}", server.logs());
+        assert!(
+            Instant::now() < deadline,
+            "no split for size: {}",
+            server.logs()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(partition_splits_logged(&server), 1, "{}", server.logs());
