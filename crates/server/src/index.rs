@@ -185,6 +185,9 @@ impl IndexDef {
     /// nor after, e.g. it lacks a sparse index's key). Each write costs the entry's size
     /// (keys plus projected attributes) per 1 KB, at least one unit.
     ///
+    /// An index still backfilling is priced as if built: the write maintains it either
+    /// way (`derive_one`), even when the backfill has not reached the item yet.
+    ///
     /// NOTE: set attributes compare in the order the client sent them, so re-sending a set
     /// in another order counts as a change; DynamoDB documents no such case.
     pub fn write_units(&self, old: Option<&Item>, new: Option<&Item>) -> f64 {
