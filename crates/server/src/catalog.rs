@@ -24,6 +24,7 @@ use shoal_types::{KeySchema, ScalarType};
 use crate::api::error::{ApiError, ApiResult};
 use crate::collection::CollectionSizes;
 use crate::index::TableIndexes;
+use crate::index_throughput::IndexThroughput;
 use crate::throughput::TableThroughput;
 
 /// How a table pays for throughput.
@@ -251,6 +252,8 @@ pub struct Table {
     pub collections: Arc<CollectionSizes>,
     /// Committed-capacity buckets of the partitions.
     pub throughput: Arc<TableThroughput>,
+    /// Committed-capacity buckets of the global secondary indexes.
+    pub index_throughput: Arc<IndexThroughput>,
 }
 
 impl Table {
@@ -460,12 +463,15 @@ impl Catalog {
         {
             current.throughput.update(&meta)?;
         }
+        // Cheap when nothing changed: only new, removed or re-rated GSIs are touched.
+        current.index_throughput.update(&meta)?;
         let table = Arc::new(Table {
             schema: current.schema.clone(),
             partitions: current.partitions.clone(),
             indexes,
             collections: Arc::clone(&current.collections),
             throughput: Arc::clone(&current.throughput),
+            index_throughput: Arc::clone(&current.index_throughput),
             meta,
         });
         self.tables
@@ -693,6 +699,7 @@ fn open_table(store: &Store, meta: TableMeta) -> ApiResult<Table> {
         p.set_derived(derived_of(&indexes));
     }
     let throughput = Arc::new(TableThroughput::new(&meta)?);
+    let index_throughput = Arc::new(IndexThroughput::new(&meta)?);
     let table = Table {
         meta,
         schema,
@@ -700,6 +707,7 @@ fn open_table(store: &Store, meta: TableMeta) -> ApiResult<Table> {
         indexes,
         collections: Arc::default(),
         throughput,
+        index_throughput,
     };
     table.validate().map_err(ApiError::internal)?;
     Ok(table)

@@ -27,6 +27,7 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
+use shoal_admission::units;
 use shoal_storage::{prefix_successor, Derived, DerivedWrite};
 use shoal_types::key::KeyAttr;
 use shoal_types::{codec, key, size, AttributeValue, Item, KeySchema};
@@ -145,28 +146,78 @@ impl IndexDef {
     pub fn project(&self, item: &Item) -> Item {
         match &self.projection {
             ProjectionKind::All => item.clone(),
-            ProjectionKind::KeysOnly => item
-                .iter()
-                .filter(|(n, _)| self.is_key(n))
-                .map(|(n, v)| (n.clone(), v.clone()))
-                .collect(),
-            ProjectionKind::Include(extra) => item
-                .iter()
-                .filter(|(n, _)| self.is_key(n) || extra.contains(n.as_str()))
+            _ => self
+                .projected(item)
                 .map(|(n, v)| (n.clone(), v.clone()))
                 .collect(),
         }
     }
 
-    /// Whether every attribute in `names` is in the index's entries.
-    pub fn projects_all(&self, names: &[&str]) -> bool {
+    /// Whether an entry keeps the attribute `name`.
+    fn keeps(&self, name: &str) -> bool {
         match &self.projection {
             ProjectionKind::All => true,
-            ProjectionKind::KeysOnly => names.iter().all(|n| self.is_key(n)),
-            ProjectionKind::Include(extra) => {
-                names.iter().all(|n| self.is_key(n) || extra.contains(*n))
+            ProjectionKind::KeysOnly => self.is_key(name),
+            ProjectionKind::Include(extra) => self.is_key(name) || extra.contains(name),
+        }
+    }
+
+    /// The attributes of `item` its entry keeps, in name order, without copying them.
+    fn projected<'a>(
+        &'a self,
+        item: &'a Item,
+    ) -> impl Iterator<Item = (&'a String, &'a AttributeValue)> + 'a {
+        item.iter().filter(|(n, _)| self.keeps(n))
+    }
+
+    /// Whether an item has an entry in the index (the same test as [`IndexDef::entry_key`],
+    /// without building the key).
+    pub fn holds(&self, item: &Item) -> bool {
+        self.key_attrs()
+            .all(|a| item.get(&a.name).is_some_and(|v| a.ty.matches(v)))
+    }
+
+    /// Write units a table write from `old` to `new` (`None`: no item) costs on this
+    /// index, as DynamoDB counts them ([`units::index_write_units`]): an entry put when the
+    /// item enters the index, a delete when it leaves, a delete plus a put when an index
+    /// key attribute changes, one write when only projected attributes change, and
+    /// nothing when the entry stays as it was (or the item is in the index neither before
+    /// nor after, e.g. it lacks a sparse index's key). Each write costs the entry's size
+    /// (keys plus projected attributes) per 1 KB, at least one unit.
+    ///
+    /// An index still backfilling is priced as if built: the write maintains it either
+    /// way (`derive_one`), even when the backfill has not reached the item yet.
+    ///
+    /// NOTE: set attributes compare in the order the client sent them, so re-sending a set
+    /// in another order counts as a change; DynamoDB documents no such case.
+    pub fn write_units(&self, old: Option<&Item>, new: Option<&Item>) -> f64 {
+        let old = old.filter(|o| self.holds(o));
+        let new = new.filter(|n| self.holds(n));
+        let key_changed = match (old, new) {
+            (Some(o), Some(n)) => self.key_attrs().any(|a| o.get(&a.name) != n.get(&a.name)),
+            _ => false,
+        };
+        if let (Some(o), Some(n), false) = (old, new, key_changed) {
+            if self.projected(o).eq(self.projected(n)) {
+                return 0.0;
             }
         }
+        let entry_size = |i: &Item| {
+            self.projected(i)
+                .map(|(n, v)| n.len() + size::attribute_size(v))
+                .sum::<usize>() as u64
+        };
+        units::index_write_units(
+            old.map(entry_size),
+            new.map(entry_size),
+            key_changed,
+            units::WriteMode::Standard,
+        )
+    }
+
+    /// Whether every attribute in `names` is in the index's entries.
+    pub fn projects_all(&self, names: &[&str]) -> bool {
+        names.iter().all(|n| self.keeps(n))
     }
 
     /// The key an index page stops at: the table's and the index's key attributes.
@@ -416,46 +467,5 @@ impl Derived for Backfill<'_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use shoal_types::Number;
-
-    #[test]
-    fn escaped_sort_keys_keep_order_whatever_follows() {
-        let vals = [
-            AttributeValue::B(vec![1]),
-            AttributeValue::B(vec![1, 0]),
-            AttributeValue::B(vec![1, 0, 0]),
-            AttributeValue::B(vec![1, 0, 1]),
-            AttributeValue::B(vec![1, 1]),
-            AttributeValue::B(vec![2]),
-        ];
-        let mut keys: Vec<Vec<u8>> = vals
-            .iter()
-            .map(|v| {
-                let mut k = Vec::new();
-                push_sort(&mut k, v);
-                // A table key suffix that would break a naive encoding.
-                k.extend_from_slice(&[0xFF, 0xFF]);
-                k
-            })
-            .collect();
-        let orig = keys.clone();
-        keys.sort();
-        assert_eq!(keys, orig);
-
-        let nums = ["-10", "-1", "0", "0.5", "1", "10", "1e10"];
-        let enc: Vec<Vec<u8>> = nums
-            .iter()
-            .map(|n| {
-                let mut k = Vec::new();
-                push_sort(&mut k, &AttributeValue::N(Number::parse(n).unwrap()));
-                k.push(0);
-                k
-            })
-            .collect();
-        let mut sorted = enc.clone();
-        sorted.sort();
-        assert_eq!(sorted, enc);
-    }
-}
+#[path = "index_test.rs"]
+mod tests;

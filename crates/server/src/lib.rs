@@ -24,6 +24,7 @@ pub mod catalog;
 pub mod collection;
 pub mod config;
 pub mod index;
+pub mod index_throughput;
 pub mod node;
 pub mod ops;
 pub mod serve;

@@ -193,8 +193,13 @@ impl Worker for TtlWorker {
             });
             // The worker does not wait for the fsync: a lost expiry is redone by the
             // next sweep.
-            if r.is_ok() {
+            if let Ok(written) = r {
                 deleted += 1;
+                crate::ops::capacity::charge_expiry(
+                    table,
+                    partition.desc().id,
+                    written.old.as_ref(),
+                );
             }
         }
         if deleted > 0 {

@@ -13,7 +13,7 @@ use shoal_expr::{ExpressionContext, Projection};
 use shoal_storage::{Change, Ticket};
 use shoal_types::{json as vjson, size, Item, MAX_ITEM_SIZE};
 
-use super::capacity::{read_units, ReturnConsumed};
+use super::capacity::{self, read_units, Consumed, ReturnConsumed};
 use super::items::locate;
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::input::{wrong_type, Input};
@@ -315,11 +315,11 @@ pub async fn batch_write_item(node: &Node, body: &Value) -> ApiResult<Value> {
 
     let (units, last, unprocessed) = node
         .blocking(move || {
-            let mut units: BTreeMap<String, f64> = BTreeMap::new();
+            let mut units: BTreeMap<String, Consumed> = BTreeMap::new();
             let mut unprocessed = Map::new();
             let mut last: Option<Ticket> = None;
             for (table, writes) in plan {
-                let mut u = 0.0;
+                let mut u = Consumed::writes(0.0);
                 let mut left = Vec::new();
                 for (w, raw) in writes {
                     let (key, change) = match w {
@@ -335,10 +335,27 @@ pub async fn batch_write_item(node: &Node, body: &Value) -> ApiResult<Value> {
                         left.push(raw);
                         continue;
                     }
-                    let written = partition.write(point, &suffix, |_| Ok::<_, ApiError>(change))?;
-                    let w_units = super::items::written_units(&written);
-                    table.throughput.charge_write(pid, w_units);
-                    u += w_units;
+                    let mut c = Consumed::default();
+                    let written = partition.write(point, &suffix, |old| {
+                        let new = match &change {
+                            Change::Put(i) => Some(i),
+                            _ => None,
+                        };
+                        c = capacity::admit_write(&table, old, new)?;
+                        Ok::<_, ApiError>(change)
+                    });
+                    let written = match written {
+                        Ok(w) => w,
+                        // A global index of the table is out of write capacity: handed
+                        // back like a throttle on the table.
+                        Err(ApiError::ProvisionedThroughputExceeded(_)) => {
+                            left.push(raw);
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    };
+                    capacity::charge_write(&table, pid, &c);
+                    u.merge(&c);
                     last = last.max(Some(written.ticket));
                 }
                 units.insert(table.meta.name.clone(), u);
@@ -358,7 +375,7 @@ pub async fn batch_write_item(node: &Node, body: &Value) -> ApiResult<Value> {
     if consumed != ReturnConsumed::None {
         let list: Vec<Value> = units
             .iter()
-            .filter_map(|(t, u)| consumed.member(t, *u, false))
+            .filter_map(|(t, u)| consumed.report(t, u))
             .collect();
         out.insert("ConsumedCapacity".into(), Value::Array(list));
     }

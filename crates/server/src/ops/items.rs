@@ -11,7 +11,7 @@ use shoal_expr::{Condition, ExpressionContext, Path, Projection, Update};
 use shoal_storage::{Change, Written};
 use shoal_types::{json, key, size, Item, MAX_ITEM_SIZE};
 
-use super::capacity::{read_units, write_units, ReturnConsumed};
+use super::capacity::{self, read_units, Consumed, ReturnConsumed};
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::input::Input;
 use crate::catalog::Table;
@@ -229,22 +229,15 @@ fn check_condition(cond: Option<&Condition>, old: Option<&Item>, all_old: bool) 
     Ok(())
 }
 
-/// Write units of a committed write: the larger of the item before and after, per 1 KB.
-pub(crate) fn written_units(written: &Written) -> f64 {
-    let size_of = |i: &Option<Item>| i.as_ref().map(size::item_size).unwrap_or(0);
-    write_units(size_of(&written.old).max(size_of(&written.new)))
-}
-
 /// The response of a committed write: ReturnValues, ConsumedCapacity and
 /// ItemCollectionMetrics as the request asked.
 fn write_response(
     table: &Table,
     common: &WriteCommon,
-    written: Written,
+    (written, consumed): (Written, Consumed),
     paths: &[Path],
     collection: Option<u64>,
 ) -> Value {
-    let units = written_units(&written);
     let key_of = |i: &Item| i.get(&table.schema.partition.name).cloned();
     let pk = written
         .new
@@ -270,7 +263,7 @@ fn write_response(
             out.insert("Attributes".into(), json::item_to_json(&a));
         }
     }
-    if let Some(c) = common.consumed.member(&table.meta.name, units, false) {
+    if let Some(c) = common.consumed.report(&table.meta.name, &consumed) {
         out.insert("ConsumedCapacity".into(), c);
     }
     if let (true, Some(total), Some(pk)) = (common.return_icm, collection, pk) {
@@ -285,8 +278,9 @@ fn write_response(
 /// The shared path of PutItem, DeleteItem and UpdateItem: admission against the
 /// partition's capacity, then, under the partition's write lock, the condition, the
 /// operation's decision (`decide` gets the current item and returns the new one, or
-/// `None` to delete, and the document paths it changed), the item-collection check, and
-/// the logged write; then the group-commit wait and the capacity charge.
+/// `None` to delete, and the document paths it changed), the admission on the global
+/// indexes the write changes, the item-collection check, and the logged write; then the
+/// group-commit wait and the capacity charge of the table and its indexes.
 async fn commit_write(
     node: &Node,
     table: &Arc<Table>,
@@ -295,7 +289,7 @@ async fn commit_write(
     condition: Option<Condition>,
     all_old_on_fail: bool,
     decide: impl FnOnce(Option<&Item>) -> ApiResult<(Option<Item>, Vec<Path>)> + Send + 'static,
-) -> ApiResult<(Written, Vec<Path>, Option<u64>)> {
+) -> ApiResult<((Written, Consumed), Vec<Path>, Option<u64>)> {
     let partition = Arc::clone(table.route(point));
     let pid = partition.desc().id;
     table.throughput.admit_write(pid)?;
@@ -305,26 +299,30 @@ async fn commit_write(
         .get(&table.schema.partition.name)
         .cloned()
         .ok_or_else(|| ApiError::internal("key without partition key"))?;
-    let (written, paths, collection) = node
+    let (written, consumed, paths, collection) = node
         .blocking(move || {
             let mut paths = Vec::new();
             let mut collection = None;
+            let mut consumed = Consumed::default();
             let written = partition.write(point, &suffix, |old| {
                 check_condition(condition.as_ref(), old, all_old_on_fail)?;
                 let (new, changed) = decide(old)?;
                 paths = changed;
+                // Before `track`, which records the collection's new size: nothing may
+                // refuse the write after it.
+                consumed = capacity::admit_write(&t, old, new.as_ref())?;
                 collection = track(&t, &partition, limit, &pk, old, new.as_ref())?;
                 Ok::<_, ApiError>(match new {
                     Some(item) => Change::Put(item),
                     None => Change::Delete,
                 })
             })?;
-            Ok((written, paths, collection))
+            Ok((written, consumed, paths, collection))
         })
         .await?;
     node.durable(written.ticket).await?;
-    table.throughput.charge_write(pid, written_units(&written));
-    Ok((written, paths, collection))
+    capacity::charge_write(table, pid, &consumed);
+    Ok(((written, consumed), paths, collection))
 }
 
 /// PutItem.

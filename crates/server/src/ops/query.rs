@@ -15,7 +15,7 @@ use shoal_expr::{Condition, ExpressionContext, KeyCondition, Projection, SortCon
 use shoal_storage::{prefix_successor, Ticket};
 use shoal_types::{json as vjson, key, size, AttributeValue, Item, KeySchema};
 
-use super::capacity::{read_units, ReturnConsumed};
+use super::capacity::{read_units, Consumed, ReturnConsumed};
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::input::Input;
 use crate::catalog::Table;
@@ -54,6 +54,11 @@ struct Page {
     count: usize,
     scanned: usize,
     bytes: usize,
+    /// Index reads: the sizes of the index entries read, which the index is charged for.
+    entry_bytes: usize,
+    /// Local index reads that fetch: read units of the items fetched from the table,
+    /// which the table is charged for, each item rounded on its own as a GetItem is.
+    fetched_units: f64,
     last_key: Option<Item>,
     /// Durability ticket covering every write the page could have seen.
     ticket: Ticket,
@@ -88,7 +93,22 @@ impl Page {
         Ok(!full)
     }
 
-    fn into_response(self, table: &Table, spec: &ReadSpec) -> Value {
+    /// What the page consumed. Table reads: the items read, summed and rounded once. Index
+    /// reads: the index entries read, likewise, on the index; plus, for a local index
+    /// that fetched attributes it does not project, each fetched item on the table.
+    fn consumed(&self, spec: &ReadSpec, source: &Source) -> Consumed {
+        match source.def() {
+            None => Consumed::reads(read_units(self.bytes, spec.consistent)),
+            Some(d) => {
+                let mut c = Consumed::reads(self.fetched_units);
+                let units = read_units(self.entry_bytes, spec.consistent);
+                c.add_index(&d.meta.name, d.meta.id, d.local, units);
+                c
+            }
+        }
+    }
+
+    fn into_response(self, table: &Table, spec: &ReadSpec, consumed: &Consumed) -> Value {
         let mut out = Map::new();
         if spec.select != Select::Count {
             out.insert(
@@ -101,11 +121,7 @@ impl Page {
         if let Some(k) = &self.last_key {
             out.insert("LastEvaluatedKey".into(), vjson::item_to_json(k));
         }
-        if let Some(c) = spec.consumed.member(
-            &table.meta.name,
-            read_units(self.bytes, spec.consistent),
-            true,
-        ) {
+        if let Some(c) = spec.consumed.report(&table.meta.name, consumed) {
             out.insert("ConsumedCapacity".into(), c);
         }
         Value::Object(out)
@@ -196,7 +212,44 @@ struct Source {
     index: Option<usize>,
 }
 
+/// Whose buckets a page draws on.
+#[derive(Debug, Clone, Copy)]
+enum Draw {
+    /// A partition of the table: table reads, and local index reads (an LSI shares its
+    /// table's throughput).
+    Partition(u64),
+    /// A global index's own buckets.
+    Global(u64),
+}
+
 impl Source {
+    /// The buckets a page that starts at `point` draws on.
+    fn draw(&self, point: u64) -> Draw {
+        match self.def() {
+            Some(d) if !d.local => Draw::Global(d.meta.id),
+            _ => Draw::Partition(self.table.route(point).desc().id),
+        }
+    }
+
+    /// Admits a page, or refuses it when its buckets are used up.
+    fn admit(&self, draw: Draw) -> ApiResult<()> {
+        match draw {
+            Draw::Partition(pid) => self.table.throughput.admit_read(pid),
+            Draw::Global(id) => self.table.index_throughput.admit_read(id),
+        }
+    }
+
+    /// Charges what a page consumed.
+    fn charge(&self, draw: Draw, consumed: &Consumed) {
+        match draw {
+            Draw::Partition(pid) => self.table.throughput.charge_read(pid, consumed.on_table()),
+            Draw::Global(id) => {
+                let units = consumed.global().map(|(_, u)| u).sum();
+                self.table.index_throughput.charge_read(id, units);
+            }
+        }
+    }
+
     fn def(&self) -> Option<&IndexDef> {
         self.index.and_then(|i| self.table.indexes.defs.get(i))
     }
@@ -390,8 +443,12 @@ fn read_index(
     node_store.range_data(lower, upper, reverse, |_, v| {
         let mut step = || -> ApiResult<bool> {
             let entry = shoal_types::codec::decode_item(v)?;
+            page.entry_bytes += size::item_size(&entry);
             let item = if spec.fetch {
-                match fetch(&source.table, &entry)? {
+                let item = fetch(&source.table, &entry)?;
+                let bytes = item.as_ref().map(size::item_size).unwrap_or(0);
+                page.fetched_units += read_units(bytes, spec.consistent);
+                match item {
                     Some(i) => i,
                     // Deleted since the entry was read: the snapshot's entry is stale.
                     None => return Ok(true),
@@ -609,14 +666,8 @@ pub async fn query(node: &Node, body: &Value) -> ApiResult<Value> {
         consistent: c.consistent,
         consumed: c.consumed,
     };
-    // Index reads draw on the index's own capacity, which comes with issue 5.
-    let charged = match source.def() {
-        None => Some(source.table.route(point).desc().id),
-        Some(_) => None,
-    };
-    if let Some(pid) = charged {
-        source.table.throughput.admit_read(pid)?;
-    }
+    let draw = source.draw(point);
+    source.admit(draw)?;
     let store = node.catalog.store().clone();
     let (page, spec, source) = node
         .blocking(move || {
@@ -650,11 +701,9 @@ pub async fn query(node: &Node, body: &Value) -> ApiResult<Value> {
         .await?;
     // Never answer with a write a crash could still take back.
     node.durable(page.ticket).await?;
-    if let Some(pid) = charged {
-        let units = read_units(page.bytes, spec.consistent);
-        source.table.throughput.charge_read(pid, units);
-    }
-    Ok(page.into_response(&source.table, &spec))
+    let consumed = page.consumed(&spec, &source);
+    source.charge(draw, &consumed);
+    Ok(page.into_response(&source.table, &spec, &consumed))
 }
 
 /// Entry-key bounds of one index partition key under a sort-key condition (index sort
@@ -859,16 +908,8 @@ pub async fn scan(node: &Node, body: &Value) -> ApiResult<Value> {
     };
     // A page is admitted and charged at the partition it starts in (a page reads at most
     // 1 MB, so at most 256 units land on one neighbour's share).
-    let charged = match source.def() {
-        None => {
-            let first = start_point.unwrap_or(seg_start);
-            Some(source.table.route(first).desc().id)
-        }
-        Some(_) => None,
-    };
-    if let Some(pid) = charged {
-        source.table.throughput.admit_read(pid)?;
-    }
+    let draw = source.draw(start_point.unwrap_or(seg_start));
+    source.admit(draw)?;
     let store = node.catalog.store().clone();
     let (page, spec, source) = node
         .blocking(move || {
@@ -929,11 +970,9 @@ pub async fn scan(node: &Node, body: &Value) -> ApiResult<Value> {
         .await?;
     // Never answer with a write a crash could still take back.
     node.durable(page.ticket).await?;
-    if let Some(pid) = charged {
-        let units = read_units(page.bytes, spec.consistent);
-        source.table.throughput.charge_read(pid, units);
-    }
-    Ok(page.into_response(&source.table, &spec))
+    let consumed = page.consumed(&spec, &source);
+    source.charge(draw, &consumed);
+    Ok(page.into_response(&source.table, &spec, &consumed))
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 //! - `tables`: CreateTable/DescribeTable/ListTables/DeleteTable and their validation
 //!   messages; `table_settings`: UpdateTable, tags, TTL settings, limits, endpoints.
 //! - `items`: PutItem/GetItem/DeleteItem/UpdateItem, projections, update expressions,
-//!   return values; `conditions`: conditional writes; `capacity`: consumed capacity.
+//!   return values; `conditions`: conditional writes; `capacity`: consumed capacity;
+//!   `index_capacity`: index write and read units, GSI throughput.
 //! - `types`: the ten attribute types and DynamoDB's value and size limits.
 //! - `protocol`: the wire protocol seen by a raw client (headers, error bodies, content
 //!   types, gzip, body limits, auth header parsing).
@@ -22,6 +23,7 @@ mod auth;
 mod capacity;
 mod conditions;
 mod durability;
+mod index_capacity;
 mod items;
 mod protocol;
 mod splits;
