@@ -590,6 +590,7 @@ impl Catalog {
                     indexes: Arc::clone(&current.indexes),
                     collections: Arc::clone(&current.collections),
                     throughput: Arc::clone(&current.throughput),
+                    index_throughput: Arc::clone(&current.index_throughput),
                 });
                 debug_assert!(table.validate().is_ok());
                 self.tables.write().insert(name.to_string(), table);
