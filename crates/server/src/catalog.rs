@@ -55,7 +55,7 @@ pub struct KeyElem {
 }
 
 /// A secondary index definition.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndexMeta {
     /// `IndexName`.
     pub name: String,
@@ -74,6 +74,16 @@ pub struct IndexMeta {
     /// `CREATING` (global index backfilling), `ACTIVE` or `DELETING`.
     #[serde(default = "active")]
     pub status: String,
+    /// Last throughput increase, epoch seconds.
+    #[serde(default)]
+    pub last_increase: Option<f64>,
+    /// Last throughput decrease, epoch seconds.
+    #[serde(default)]
+    pub last_decrease: Option<f64>,
+    /// Decreases on the UTC day of `last_decrease` (read it through
+    /// [`crate::ops::provisioning::decreases_today`]).
+    #[serde(default)]
+    pub decreases_today: u32,
 }
 
 fn active() -> String {
@@ -143,10 +153,15 @@ pub struct TableMeta {
     pub last_increase: Option<f64>,
     /// Last throughput decrease, epoch seconds.
     pub last_decrease: Option<f64>,
-    /// Decreases in the current UTC day.
+    /// Decreases on the UTC day of `last_decrease` (read it through
+    /// [`crate::ops::provisioning::decreases_today`]: it is not reset at midnight).
     pub decreases_today: u32,
     /// Last switch to on demand, epoch seconds.
     pub last_pay_per_request: Option<f64>,
+    /// Switches to on demand that still count against DynamoDB's limit, oldest first
+    /// (see [`crate::ops::provisioning::record_on_demand_switch`]).
+    #[serde(default)]
+    pub on_demand_switches: Vec<f64>,
     /// `LocalSecondaryIndexes`.
     pub lsis: Vec<IndexMeta>,
     /// `GlobalSecondaryIndexes`.
