@@ -32,8 +32,10 @@ fn node(dir: &std::path::Path) -> Arc<Node> {
             item_collection_limit: 10 << 30,
             auth: AuthMode::Accept,
             keys: shoal_auth::KeyStore::new(),
+            admission: shoal_admission::NodeConfig::default(),
         },
     )
+    .expect("node")
 }
 
 async fn call(node: &Node, op: &str, body: Value) -> Value {

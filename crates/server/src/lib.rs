@@ -26,6 +26,7 @@ pub mod config;
 pub mod index;
 pub mod node;
 pub mod ops;
+pub mod reservation;
 pub mod serve;
 pub mod throughput;
 pub mod workers;

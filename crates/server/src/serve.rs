@@ -59,8 +59,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             item_collection_limit: config.storage.item_collection_limit_bytes,
             auth,
             keys,
+            admission: config.throughput.admission(),
         },
-    );
+    )?;
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let tasks = vec![

@@ -473,7 +473,8 @@ pub async fn create_table(node: &Node, body: &Value) -> ApiResult<Value> {
         ttl_attribute: None,
         partitions: Vec::new(),
     };
-    let table = node.catalog.create(meta, partitions)?;
+    // Refused with LimitExceededException when the node cannot reserve its capacity.
+    let table = node.catalog.create(meta, partitions, &node.admission)?;
     tracing::info!(table = %name, partitions = table.partitions.len(), "table created");
     let mut desc = describe(node, &table);
     set_status(&mut desc, "CREATING");
@@ -976,7 +977,7 @@ pub async fn delete_table(node: &Node, body: &Value) -> ApiResult<Value> {
     let name = input.table_name("TableName", "tableName")?;
     input.finish()?;
     let name = name.unwrap_or_default();
-    let table = node.catalog.delete(name)?;
+    let table = node.catalog.delete(name, &node.admission)?;
     tracing::info!(table = %name, "table deleted");
     node.wake_purge();
     let mut desc = describe(node, &table);
@@ -1024,7 +1025,7 @@ pub async fn update_table(node: &Node, body: &Value) -> ApiResult<Value> {
     let gsi_updates = gsi_updates_of(gsi_updates)?;
     let new_defs = definitions_of(defs)?;
     let now = now_secs();
-    let table = node.catalog.update(name, |m| {
+    let table = node.catalog.update(name, &node.admission, |m| {
         let new_billing = match billing {
             Some("PAY_PER_REQUEST") => BillingMode::PayPerRequest,
             Some(_) => BillingMode::Provisioned,
@@ -1438,7 +1439,7 @@ pub async fn tag_resource(node: &Node, body: &Value) -> ApiResult<Value> {
             "Atleast one Tag needs to be provided as Input.".into(),
         ));
     }
-    node.catalog.update(&table.meta.name, |m| {
+    node.catalog.update(&table.meta.name, &node.admission, |m| {
         for (k, v) in &tags {
             match m.tags.iter_mut().find(|(ek, _)| ek == k) {
                 Some(e) => e.1 = v.clone(),
@@ -1480,10 +1481,11 @@ pub async fn untag_resource(node: &Node, body: &Value) -> ApiResult<Value> {
             "Atleast one Tag Key needs to be provided as Input.".into(),
         ));
     }
-    node.catalog.update(&table.meta.name, |m| {
-        m.tags.retain(|(k, _)| !keys.contains(k));
-        Ok(())
-    })?;
+    node.catalog
+        .update(&table.meta.name, &node.admission, |m| {
+            m.tags.retain(|(k, _)| !keys.contains(k));
+            Ok(())
+        })?;
     Ok(json!({}))
 }
 
@@ -1551,8 +1553,8 @@ pub async fn update_ttl(node: &Node, body: &Value) -> ApiResult<Value> {
         enabled.unwrap_or(false),
         attr.unwrap_or_default().to_string(),
     );
-    node.catalog
-        .update(name, |m| match (&m.ttl_attribute, enabled) {
+    node.catalog.update(name, &node.admission, |m| {
+        match (&m.ttl_attribute, enabled) {
             (Some(_), true) => Err(ApiError::Validation("TimeToLive is already enabled".into())),
             (None, false) => Err(ApiError::Validation(
                 "TimeToLive is already disabled".into(),
@@ -1564,7 +1566,8 @@ pub async fn update_ttl(node: &Node, body: &Value) -> ApiResult<Value> {
                 m.ttl_attribute = enabled.then(|| attr.clone());
                 Ok(())
             }
-        })?;
+        }
+    })?;
     node.wake_ttl();
     Ok(json!({ "TimeToLiveSpecification": { "Enabled": enabled, "AttributeName": attr } }))
 }

@@ -1,6 +1,7 @@
 //! DynamoDB's rules for changing capacity, seen by the SDK: the daily limit on decreases
 //! (a table's and a global index's, each with its own count), the rolling limit on
-//! switches to on demand, and the checks of capacity values.
+//! switches to on demand; and the node's capacity reservations for provisioned tables
+//! (refusals, release on delete and on a switch to on demand, and restarts).
 //!
 //! The rules themselves are tested at day and hour boundaries in
 //! `ops::provisioning`'s unit tests; here only what a client observes within seconds.
@@ -85,6 +86,10 @@ async fn describe(c: &Client, name: &str) -> TableDescription {
         .unwrap()
         .table
         .unwrap()
+}
+
+async fn table_names(c: &Client) -> Vec<String> {
+    c.list_tables().send().await.unwrap().table_names.unwrap()
 }
 
 /// The current UTC day.
@@ -277,6 +282,188 @@ async fn switching_to_provisioned_needs_every_index_throughput() {
             .await,
         "One or more parameter values were invalid: ProvisionedThroughput is not specified for \
          index: gsi",
+    );
+}
+
+/// Units in the reservation refusal message.
+fn refused(table: &str, want: (u64, u64), others: (u64, u64), node: (u64, u64)) -> String {
+    format!(
+        "Subscriber limit exceeded: Provisioned throughput for table {table} (global secondary \
+         indexes included) would be {} read and {} write capacity units, but other tables on \
+         this node already reserve {} read and {} write capacity units of the node's {} read \
+         and {} write capacity units",
+        want.0, want.1, others.0, others.1, node.0, node.1
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_capacity_is_reserved_by_provisioned_tables() {
+    let dir = temp_dir();
+    // The read capacity from a flag, the write capacity from the environment.
+    let launch = || {
+        Launch::data_dir(dir.path())
+            .args(&["--node-read-units", "100"])
+            .env("SHOAL_NODE_WRITE_UNITS", "100")
+    };
+    let srv = launch().start();
+    let c = srv.client();
+
+    tracing::info!("tables and their global indexes reserve until the node is full");
+    create(&c, "aaa", (40, 40), None).await.unwrap();
+    create(&c, "bbb", (30, 30), Some((10, 10))).await.unwrap();
+    create_hash_table(&c, "ondemand").await;
+    assert_eq!(
+        create(&c, "ccc", (30, 10), None).await,
+        Err((LIMIT.into(), refused("ccc", (30, 10), (80, 80), (100, 100))))
+    );
+    assert!(!table_names(&c).await.contains(&"ccc".to_string()));
+    create(&c, "ccc", (20, 20), None).await.unwrap();
+
+    tracing::info!("a raise, a new index or a switch to provisioned beyond it is refused");
+    assert_err(
+        c.update_table()
+            .table_name("aaa")
+            .provisioned_throughput(tp(41, 40))
+            .send()
+            .await,
+        LIMIT,
+        &refused("aaa", (41, 40), (60, 60), (100, 100)),
+    );
+    assert_eq!(
+        describe(&c, "aaa")
+            .await
+            .provisioned_throughput()
+            .unwrap()
+            .read_capacity_units(),
+        Some(40)
+    );
+    let (code, _) = service_error(
+        c.update_table()
+            .table_name("aaa")
+            .attribute_definitions(attr_def("gpk", ScalarAttributeType::S))
+            .global_secondary_index_updates(
+                GlobalSecondaryIndexUpdate::builder()
+                    .create(
+                        aws_sdk_dynamodb::types::CreateGlobalSecondaryIndexAction::builder()
+                            .index_name("gsi")
+                            .key_schema(key_elem("gpk", KeyType::Hash))
+                            .projection(
+                                Projection::builder()
+                                    .projection_type(ProjectionType::KeysOnly)
+                                    .build(),
+                            )
+                            .provisioned_throughput(tp(1, 1))
+                            .build()
+                            .unwrap(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(code, LIMIT);
+    assert!(describe(&c, "aaa")
+        .await
+        .global_secondary_indexes()
+        .is_empty());
+    assert_err(
+        c.update_table()
+            .table_name("ondemand")
+            .billing_mode(BillingMode::Provisioned)
+            .provisioned_throughput(tp(1, 1))
+            .send()
+            .await,
+        LIMIT,
+        &refused("ondemand", (1, 1), (100, 100), (100, 100)),
+    );
+    assert_eq!(
+        describe(&c, "ondemand")
+            .await
+            .billing_mode_summary()
+            .unwrap()
+            .billing_mode(),
+        Some(&BillingMode::PayPerRequest)
+    );
+
+    tracing::info!("a decrease and a deleted table free capacity");
+    c.update_table()
+        .table_name("aaa")
+        .provisioned_throughput(tp(30, 30))
+        .send()
+        .await
+        .unwrap();
+    c.delete_table().table_name("ccc").send().await.unwrap();
+    create(&c, "ddd", (30, 30), None).await.unwrap();
+    assert_eq!(
+        create(&c, "eee", (1, 1), None).await,
+        Err((LIMIT.into(), refused("eee", (1, 1), (100, 100), (100, 100))))
+    );
+    tracing::info!("a deleted index frees its capacity at once");
+    c.update_table()
+        .table_name("bbb")
+        .global_secondary_index_updates(
+            GlobalSecondaryIndexUpdate::builder()
+                .delete(
+                    aws_sdk_dynamodb::types::DeleteGlobalSecondaryIndexAction::builder()
+                        .index_name("gsi")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    create(&c, "eee", (10, 10), None).await.unwrap();
+
+    tracing::info!("a restart reserves for every table again");
+    srv.terminate();
+    let srv = launch().start();
+    let c = srv.client();
+    assert_eq!(
+        create(&c, "fff", (1, 1), None).await,
+        Err((LIMIT.into(), refused("fff", (1, 1), (100, 100), (100, 100))))
+    );
+    tracing::info!("a switch to on demand releases the table's reservation");
+    c.update_table()
+        .table_name("aaa")
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+    create(&c, "fff", (30, 30), None).await.unwrap();
+
+    tracing::info!("a node restarted with less capacity loads every table, and they may shrink");
+    srv.terminate();
+    let srv = Launch::data_dir(dir.path())
+        .args(&["--node-read-units", "50", "--node-write-units", "50"])
+        .start();
+    let c = srv.client();
+    assert!(
+        srv.logs()
+            .contains("provisioned tables reserve more than the node's capacity"),
+        "{}",
+        srv.logs()
+    );
+    assert_eq!(
+        table_names(&c).await,
+        ["aaa", "bbb", "ddd", "eee", "fff", "ondemand"]
+    );
+    c.update_table()
+        .table_name("bbb")
+        .provisioned_throughput(tp(20, 20))
+        .send()
+        .await
+        .unwrap();
+    assert_err(
+        c.update_table()
+            .table_name("ddd")
+            .provisioned_throughput(tp(31, 30))
+            .send()
+            .await,
+        LIMIT,
+        &refused("ddd", (31, 30), (60, 60), (50, 50)),
     );
 }
 
