@@ -4,9 +4,11 @@
 //!
 //! - **Committed capacity is reserved** (US20210200446A1). Every PROVISIONED table (or
 //!   index) placed on the node reserves its RCU and WCU with [`NodeAdmission::reserve`];
-//!   the sum can never exceed the node's configured capacity (40,000 RCU + 40,000 WCU by
-//!   default, DynamoDB's default table quota), so a table that needs more is refused with
-//!   [`CapacityExceeded`] (LimitExceededException). Committed requests are always
+//!   a reservation that grows is refused with [`CapacityExceeded`]
+//!   (LimitExceededException) when the sum would exceed the node's configured capacity
+//!   (40,000 RCU + 40,000 WCU by default, DynamoDB's default table quota). Only
+//!   [`NodeAdmission::reserve_unchecked`] (tables that exist already when a node starts
+//!   with a smaller capacity) can put the sum over it. Committed requests are always
 //!   admitted here: their partition buckets ([`crate::TableCapacity`]) already hold them
 //!   to their share. Best-effort traffic gets what is left: its read and write units are
 //!   limited to `node capacity - reserved`.
@@ -317,15 +319,35 @@ impl NodeAdmission {
 
     /// Sets `table`'s committed reservation to `rcu`/`wcu` (replacing any earlier one, as
     /// UpdateTable does). Refused, changing nothing, if the node's committed total would
-    /// exceed its capacity. NaN or negative amounts count as 0.
+    /// exceed its capacity ([`NodeAdmission::check_reserve`]). NaN or negative amounts
+    /// count as 0.
     pub fn reserve(&mut self, table: u64, rcu: f64, wcu: f64) -> Result<(), CapacityExceeded> {
+        self.check_reserve(table, rcu, wcu)?;
+        self.reserve_unchecked(table, rcu, wcu);
+        Ok(())
+    }
+
+    /// Whether [`NodeAdmission::reserve`] would accept `table`'s new reservation, changing
+    /// nothing. Only a direction that grows can be refused: a node that is over its
+    /// capacity (see [`NodeAdmission::reserve_unchecked`]) can always shrink a reservation.
+    ///
+    /// NOTE: this lets a caller check, then make its own change durable, then record the
+    /// reservation with `reserve_unchecked`, without holding this value's lock across
+    /// the I/O. The caller must serialize every reservation change (the server does so
+    /// under its catalog's DDL lock), or the check may be stale when it records.
+    pub fn check_reserve(&self, table: u64, rcu: f64, wcu: f64) -> Result<(), CapacityExceeded> {
         let want = Throughput::new(sane(rcu), sane(wcu));
         let previous = self.reservation(table).unwrap_or_default();
         let available = Throughput::new(
             self.config.capacity.rcu - (self.reserved.rcu - previous.rcu),
             self.config.capacity.wcu - (self.reserved.wcu - previous.wcu),
         );
-        if want.rcu > available.rcu + EPSILON || want.wcu > available.wcu + EPSILON {
+        let over = |want: f64, previous: f64, available: f64| {
+            want > previous + EPSILON && want > available + EPSILON
+        };
+        if over(want.rcu, previous.rcu, available.rcu)
+            || over(want.wcu, previous.wcu, available.wcu)
+        {
             return Err(CapacityExceeded {
                 requested_rcu: want.rcu,
                 requested_wcu: want.wcu,
@@ -333,9 +355,17 @@ impl NodeAdmission {
                 available_wcu: available.wcu.max(0.0),
             });
         }
-        self.reservations.insert(table, want);
-        self.recompute_reserved();
         Ok(())
+    }
+
+    /// Sets `table`'s reservation without checking the node's capacity: for reservations
+    /// that exist already (tables found at startup, which are never refused) and for a
+    /// change that passed [`NodeAdmission::check_reserve`]. The total may then exceed the
+    /// capacity; best-effort traffic gets nothing until it is back under.
+    pub fn reserve_unchecked(&mut self, table: u64, rcu: f64, wcu: f64) {
+        self.reservations
+            .insert(table, Throughput::new(sane(rcu), sane(wcu)));
+        self.recompute_reserved();
     }
 
     /// Drops `table`'s reservation (DeleteTable, switch to PAY_PER_REQUEST).

@@ -372,3 +372,35 @@ fn config_validation() {
         );
     }
 }
+
+#[test]
+fn unchecked_reservations_may_exceed_capacity_and_still_shrink() {
+    let mut n = node(NodeConfig {
+        capacity: Throughput::new(100.0, 100.0),
+        ..NodeConfig::default()
+    });
+    // A node restarted with less capacity than its tables already hold.
+    n.reserve_unchecked(1, 80.0, 80.0);
+    n.reserve_unchecked(2, 80.0, 10.0);
+    assert_eq!(n.reserved(), Throughput::new(160.0, 90.0));
+    assert_eq!(n.best_effort_capacity(), Throughput::new(0.0, 10.0));
+    // Shrinking the read units is allowed though the node stays over...
+    assert_eq!(n.check_reserve(1, 50.0, 80.0), Ok(()));
+    // ...and so is growing the write units within what is left of them.
+    assert_eq!(n.check_reserve(1, 50.0, 90.0), Ok(()));
+    assert!(n.reserve(1, 50.0, 90.0).is_ok());
+    // Growing reads while over is refused, and changes nothing.
+    assert_eq!(
+        n.reserve(2, 81.0, 10.0),
+        Err(CapacityExceeded {
+            requested_rcu: 81.0,
+            requested_wcu: 10.0,
+            available_rcu: 50.0,
+            available_wcu: 10.0,
+        })
+    );
+    assert_eq!(n.reservation(2), Some(Throughput::new(80.0, 10.0)));
+    // A check never records anything.
+    assert_eq!(n.check_reserve(3, 0.0, 0.0), Ok(()));
+    assert_eq!(n.reservation(3), None);
+}

@@ -33,8 +33,10 @@ fn node(dir: &std::path::Path) -> Arc<Node> {
             auth: AuthMode::Accept,
             keys: shoal_auth::KeyStore::new(),
             split: shoal::splits::SplitPolicy::default(),
+            admission: shoal_admission::NodeConfig::default(),
         },
     )
+    .expect("node")
 }
 
 async fn call(node: &Node, op: &str, body: Value) -> Value {

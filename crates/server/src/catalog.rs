@@ -7,6 +7,9 @@
 //!   for a new table's.
 //! - Every change to a table's definition is a read-modify-write under the DDL lock and
 //!   is durable (fsynced) before the request that made it is acknowledged.
+//! - The node's capacity reservations ([`crate::reservation`]) change with the
+//!   definitions, under the same lock: checked before a change is persisted (a refusal
+//!   leaves both untouched), recorded after.
 //! - A table's partitions cover the whole 64-bit point space without gaps or overlaps,
 //!   sorted by start (checked by [`Table::validate`] in tests and debug builds).
 //! - A deleted table leaves a `dropped/<id>` record naming its partitions until the purge
@@ -17,6 +20,7 @@ use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
+use shoal_admission::NodeAdmission;
 use shoal_storage::{Partition, PartitionDesc, Store};
 use shoal_types::key::KeyAttr;
 use shoal_types::{KeySchema, ScalarType};
@@ -25,6 +29,7 @@ use crate::api::error::{ApiError, ApiResult};
 use crate::collection::CollectionSizes;
 use crate::index::TableIndexes;
 use crate::index_throughput::IndexThroughput;
+use crate::reservation;
 use crate::throughput::TableThroughput;
 
 /// How a table pays for throughput.
@@ -56,7 +61,7 @@ pub struct KeyElem {
 }
 
 /// A secondary index definition.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndexMeta {
     /// `IndexName`.
     pub name: String,
@@ -75,6 +80,16 @@ pub struct IndexMeta {
     /// `CREATING` (global index backfilling), `ACTIVE` or `DELETING`.
     #[serde(default = "active")]
     pub status: String,
+    /// Last throughput increase, epoch seconds.
+    #[serde(default)]
+    pub last_increase: Option<f64>,
+    /// Last throughput decrease, epoch seconds.
+    #[serde(default)]
+    pub last_decrease: Option<f64>,
+    /// Decreases on the UTC day of `last_decrease` (read it through
+    /// [`crate::ops::provisioning::decreases_today`]).
+    #[serde(default)]
+    pub decreases_today: u32,
 }
 
 fn active() -> String {
@@ -167,10 +182,15 @@ pub struct TableMeta {
     pub last_increase: Option<f64>,
     /// Last throughput decrease, epoch seconds.
     pub last_decrease: Option<f64>,
-    /// Decreases in the current UTC day.
+    /// Decreases on the UTC day of `last_decrease` (read it through
+    /// [`crate::ops::provisioning::decreases_today`]: it is not reset at midnight).
     pub decreases_today: u32,
     /// Last switch to on demand, epoch seconds.
     pub last_pay_per_request: Option<f64>,
+    /// Switches to on demand that still count against DynamoDB's limit, oldest first
+    /// (see [`crate::ops::provisioning::record_on_demand_switch`]).
+    #[serde(default)]
+    pub on_demand_switches: Vec<f64>,
     /// `LocalSecondaryIndexes`.
     pub lsis: Vec<IndexMeta>,
     /// `GlobalSecondaryIndexes`.
@@ -392,9 +412,15 @@ impl Catalog {
         Ok(cur)
     }
 
-    /// Creates a table: assigns ids, lays out `partitions` partitions, persists it.
-    /// `meta.id`, `meta.partitions` and index ids are filled in here.
-    pub fn create(&self, mut meta: TableMeta, partitions: u64) -> ApiResult<Arc<Table>> {
+    /// Creates a table: assigns ids, lays out `partitions` partitions, reserves its
+    /// capacity in `admission` (or refuses), persists it. `meta.id`, `meta.partitions`
+    /// and index ids are filled in here.
+    pub fn create(
+        &self,
+        mut meta: TableMeta,
+        partitions: u64,
+        admission: &Mutex<NodeAdmission>,
+    ) -> ApiResult<Arc<Table>> {
         let _ddl = self.ddl.lock();
         if self.tables.read().contains_key(&meta.name) {
             return Err(ApiError::ResourceInUse(format!(
@@ -423,25 +449,33 @@ impl Catalog {
         for ix in meta.lsis.iter_mut().chain(meta.gsis.iter_mut()) {
             ix.id = next();
         }
+        // NOTE: after the ids (a refused table wastes them, harmlessly: ids are never
+        // reused) and before anything is opened or written.
+        reservation::check(admission, &meta)?;
         let table = open_table(&self.store, meta)?;
         self.persist(&table.meta, &[])?;
         let table = Arc::new(table);
         self.tables
             .write()
             .insert(table.meta.name.clone(), Arc::clone(&table));
+        reservation::record(admission, &table.meta);
         Ok(table)
     }
 
     /// Changes a table's definition; `change` sees the current definition and may refuse.
+    /// The node must be able to hold the changed definition's capacity reservation in
+    /// `admission`, or the change is refused with nothing changed.
     pub fn update(
         &self,
         name: &str,
+        admission: &Mutex<NodeAdmission>,
         change: impl FnOnce(&mut TableMeta) -> ApiResult<()>,
     ) -> ApiResult<Arc<Table>> {
         let _ddl = self.ddl.lock();
         let current = self.get(name).ok_or_else(|| not_found_table(name))?;
         let mut meta = current.meta.clone();
         change(&mut meta)?;
+        reservation::check(admission, &meta)?;
         let indexes = if meta.lsis == current.meta.lsis && meta.gsis == current.meta.gsis {
             Arc::clone(&current.indexes)
         } else {
@@ -452,6 +486,8 @@ impl Catalog {
             )?)
         };
         self.persist(&meta, &[])?;
+        // Recorded as soon as the definition is durable: it is what a restart reserves.
+        reservation::record(admission, &meta);
         if !Arc::ptr_eq(&indexes, &current.indexes) {
             for p in &current.partitions {
                 p.set_derived(derived_of(&indexes));
@@ -600,8 +636,9 @@ impl Catalog {
         Ok(Some(children.iter().map(|(c, _)| c.desc().id).collect()))
     }
 
-    /// Removes a table from the catalog and records its partitions for purging.
-    pub fn delete(&self, name: &str) -> ApiResult<Arc<Table>> {
+    /// Removes a table from the catalog, releases its capacity reservation in
+    /// `admission` and records its partitions for purging.
+    pub fn delete(&self, name: &str, admission: &Mutex<NodeAdmission>) -> ApiResult<Arc<Table>> {
         let _ddl = self.ddl.lock();
         let table = self.get(name).ok_or_else(|| not_found_table(name))?;
         if table.meta.deletion_protection {
@@ -627,6 +664,7 @@ impl Catalog {
         self.store
             .meta_write(&[(table_key(name), None), (dkey, Some(dropped))])?;
         self.tables.write().remove(name);
+        reservation::release(admission, &table.meta);
         Ok(table)
     }
 

@@ -30,6 +30,8 @@ pub struct Config {
     pub storage: StorageConfig,
     /// Background workers.
     pub workers: WorkersConfig,
+    /// Committed and best-effort throughput of the node.
+    pub throughput: ThroughputConfig,
 }
 
 /// `[auth]`.
@@ -72,6 +74,39 @@ pub struct WorkersConfig {
     pub maintenance_interval_secs: u64,
 }
 
+/// `[throughput]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ThroughputConfig {
+    /// Read units per second the node commits to provisioned tables, in total (tables plus
+    /// their global secondary indexes). DynamoDB's default per-table quota: 40,000.
+    pub node_read_units: u64,
+    /// Write units per second, likewise.
+    pub node_write_units: u64,
+}
+
+impl Default for ThroughputConfig {
+    fn default() -> Self {
+        ThroughputConfig {
+            node_read_units: 40_000,
+            node_write_units: 40_000,
+        }
+    }
+}
+
+impl ThroughputConfig {
+    /// The node-level admission settings: the configured capacity, the rest defaults.
+    pub fn admission(&self) -> shoal_admission::NodeConfig {
+        shoal_admission::NodeConfig {
+            capacity: shoal_admission::Throughput::new(
+                self.node_read_units as f64,
+                self.node_write_units as f64,
+            ),
+            ..shoal_admission::NodeConfig::default()
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -83,6 +118,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             storage: StorageConfig::default(),
             workers: WorkersConfig::default(),
+            throughput: ThroughputConfig::default(),
         }
     }
 }
@@ -203,6 +239,10 @@ impl Config {
                 "worker intervals must be at least 1 second".into(),
             ));
         }
+        self.throughput
+            .admission()
+            .validate()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         Ok(())
     }
 
@@ -228,6 +268,7 @@ struct LenientConfig {
     auth: LenientAuth,
     storage: LenientStorage,
     workers: LenientWorkers,
+    throughput: LenientThroughput,
 }
 
 impl Default for LenientConfig {
@@ -242,6 +283,7 @@ impl Default for LenientConfig {
             auth: LenientAuth::default(),
             storage: LenientStorage::default(),
             workers: LenientWorkers::default(),
+            throughput: LenientThroughput::default(),
         }
     }
 }
@@ -273,6 +315,14 @@ struct LenientStorage {
 struct LenientWorkers {
     ttl_interval_secs: u64,
     maintenance_interval_secs: u64,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+#[allow(dead_code)]
+struct LenientThroughput {
+    node_read_units: u64,
+    node_write_units: u64,
 }
 
 #[cfg(test)]
@@ -307,5 +357,19 @@ mod tests {
         let mut c = Config::default();
         c.auth.mode = "maybe".into();
         assert!(matches!(c.validate(), Err(ConfigError::Invalid(_))));
+    }
+
+    #[test]
+    fn throughput_section_sets_the_node_capacity() {
+        let c = Config::from_toml("[throughput]\nnode_read_units = 1000\nnode_write_units = 0\n")
+            .unwrap();
+        assert_eq!(
+            c.throughput.admission().capacity,
+            shoal_admission::Throughput::new(1000.0, 0.0)
+        );
+        // A node may commit nothing (on-demand tables only).
+        c.validate().unwrap();
+        let err = Config::from_toml("[throughput]\nnode_read = 1\n").unwrap_err();
+        assert!(err.contains("throughput.node_read"), "{err}");
     }
 }

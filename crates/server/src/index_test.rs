@@ -58,6 +58,9 @@ fn def(projection: ProjectionKind) -> IndexDef {
             read_capacity: 0,
             write_capacity: 0,
             status: "ACTIVE".into(),
+            last_increase: None,
+            last_decrease: None,
+            decreases_today: 0,
         },
         local: false,
         schema: KeySchema {

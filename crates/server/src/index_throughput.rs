@@ -195,6 +195,9 @@ mod tests {
             read_capacity: rcu,
             write_capacity: wcu,
             status: status.into(),
+            last_increase: None,
+            last_decrease: None,
+            decreases_today: 0,
         }
     }
 

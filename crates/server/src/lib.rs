@@ -27,6 +27,7 @@ pub mod index;
 pub mod index_throughput;
 pub mod node;
 pub mod ops;
+pub mod reservation;
 pub mod serve;
 pub mod splits;
 pub mod throughput;

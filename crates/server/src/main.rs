@@ -54,6 +54,12 @@ struct ServeArgs {
     /// Seconds between TTL sweeps.
     #[arg(long, env = "SHOAL_TTL_INTERVAL_SECS")]
     ttl_interval_secs: Option<u64>,
+    /// Read units the node commits to provisioned tables in total [default: 40000].
+    #[arg(long, env = "SHOAL_NODE_READ_UNITS")]
+    node_read_units: Option<u64>,
+    /// Write units the node commits to provisioned tables in total [default: 40000].
+    #[arg(long, env = "SHOAL_NODE_WRITE_UNITS")]
+    node_write_units: Option<u64>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -85,6 +91,12 @@ fn main() -> anyhow::Result<()> {
             }
             if let Some(v) = args.ttl_interval_secs {
                 config.workers.ttl_interval_secs = v;
+            }
+            if let Some(v) = args.node_read_units {
+                config.throughput.node_read_units = v;
+            }
+            if let Some(v) = args.node_write_units {
+                config.throughput.node_write_units = v;
             }
             init_logging(&config.log);
             let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -1,7 +1,10 @@
-//! [`Node`]: what every request handler can reach: the catalog, the store, the settings.
+//! [`Node`]: what every request handler can reach: the catalog, the store, the settings,
+//! node-level admission.
 
 use std::sync::Arc;
 
+use parking_lot::Mutex;
+use shoal_admission::NodeAdmission;
 use shoal_auth::KeyStore;
 use shoal_storage::Ticket;
 use tokio::sync::Notify;
@@ -35,6 +38,9 @@ pub struct NodeConfig {
     pub keys: KeyStore,
     /// When partitions split.
     pub split: crate::splits::SplitPolicy,
+    /// Node-level admission: the committed capacity the node can reserve for provisioned
+    /// tables (`[throughput]` in the configuration) and best-effort load shedding.
+    pub admission: shoal_admission::NodeConfig,
 }
 
 /// One running node.
@@ -43,6 +49,10 @@ pub struct Node {
     pub catalog: Catalog,
     /// Settings.
     pub config: NodeConfig,
+    /// Committed capacity reserved by provisioned tables ([`crate::reservation`], changed
+    /// only under the catalog's DDL lock) and best-effort load shedding. Never held
+    /// across I/O or an `.await`: the request path takes it.
+    pub admission: Mutex<NodeAdmission>,
     ttl_wake: Notify,
     purge_wake: Notify,
     index_wake: Notify,
@@ -50,16 +60,24 @@ pub struct Node {
 }
 
 impl Node {
-    /// Wraps an opened catalog.
-    pub fn new(catalog: Catalog, config: NodeConfig) -> Arc<Node> {
-        Arc::new(Node {
+    /// Wraps an opened catalog and reserves the committed capacity of its tables (never
+    /// refusing them; see [`crate::reservation::reserve_existing`]). Fails only on an
+    /// invalid admission configuration.
+    pub fn new(catalog: Catalog, config: NodeConfig) -> anyhow::Result<Arc<Node>> {
+        let admission = Mutex::new(NodeAdmission::new(
+            config.admission,
+            crate::throughput::now_us(),
+        )?);
+        crate::reservation::reserve_existing(&admission, &catalog.all());
+        Ok(Arc::new(Node {
             catalog,
             config,
+            admission,
             ttl_wake: Notify::new(),
             purge_wake: Notify::new(),
             index_wake: Notify::new(),
             split_wake: Notify::new(),
-        })
+        }))
     }
 
     /// Runs storage work on the blocking pool: storage calls may read the disk or wait

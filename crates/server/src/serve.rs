@@ -66,8 +66,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 heat_intervals: config.storage.heat_split_secs,
                 ..SplitPolicy::default()
             },
+            admission: config.throughput.admission(),
         },
-    );
+    )?;
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let tasks = vec![

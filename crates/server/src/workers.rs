@@ -372,7 +372,7 @@ impl Worker for IndexWorker {
         if ix.status == "DELETING" {
             let removed = node.catalog.store().purge_prefix(&ix.id.to_be_bytes())?;
             node.catalog
-                .update(&name, |m| {
+                .update(&name, &node.admission, |m| {
                     m.gsis.retain(|g| g.id != ix.id);
                     Ok(())
                 })
@@ -417,7 +417,7 @@ impl Worker for IndexWorker {
         }
         // Every partition walked: recount and open the index for reads.
         node.catalog
-            .update(&name, |m| {
+            .update(&name, &node.admission, |m| {
                 if let Some(g) = m.gsis.iter_mut().find(|g| g.id == ix.id) {
                     g.status = "ACTIVE".into();
                 }

@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod capacity;
 pub mod items;
+pub mod provisioning;
 pub mod query;
 pub mod tables;
 

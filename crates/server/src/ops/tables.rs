@@ -9,11 +9,15 @@ use crate::catalog::{
     not_found_table, BillingMode, IndexMeta, KeyElem, SseMeta, StreamMeta, Table, TableMeta,
 };
 use crate::node::{now_secs, Node};
+use crate::ops::provisioning;
 
 /// DynamoDB's per-table default quotas.
 pub const TABLE_MAX_RCU: u64 = 40_000;
 /// Write units per table.
 pub const TABLE_MAX_WCU: u64 = 40_000;
+/// Largest value DynamoDB takes for a capacity unit member at all: above it the value is
+/// invalid, not merely over the quota.
+const MAX_UNITS: u64 = 1_000_000_000_000;
 const MAX_LSI: usize = 5;
 const MAX_GSI: usize = 20;
 const MAX_PROJECTED: usize = 100;
@@ -161,6 +165,25 @@ fn throughput(
     )))
 }
 
+/// DynamoDB's checks of capacity values that are well formed (at least 1) but too large:
+/// out of bounds (ValidationException), then above the per-table quota
+/// (LimitExceededException). `what` names the table or index in the quota message.
+fn check_units((r, w): (u64, u64), what: &str) -> ApiResult<()> {
+    for (v, member) in [(r, "ReadCapacityUnits"), (w, "WriteCapacityUnits")] {
+        if v > MAX_UNITS {
+            return Err(ApiError::Validation(format!(
+                "{INVALID}Given value {v} for {member} is out of bounds"
+            )));
+        }
+    }
+    if r > TABLE_MAX_RCU || w > TABLE_MAX_WCU {
+        return Err(ApiError::LimitExceeded(format!(
+            "Subscriber limit exceeded: Provisioned throughput for {what} exceeds the per-table limit of {TABLE_MAX_RCU} read and {TABLE_MAX_WCU} write capacity units"
+        )));
+    }
+    Ok(())
+}
+
 fn projection(
     input: &mut Input<'_>,
     v: Option<&Value>,
@@ -253,6 +276,9 @@ fn indexes(
                 read_capacity: tp.map(|t| t.0).unwrap_or(0),
                 write_capacity: tp.map(|t| t.1).unwrap_or(0),
                 status: "ACTIVE".into(),
+                last_increase: None,
+                last_decrease: None,
+                decreases_today: 0,
             },
             has_throughput: tp.is_some(),
         });
@@ -394,12 +420,15 @@ pub async fn create_table(node: &Node, body: &Value) -> ApiResult<Value> {
         )));
     }
     check_indexes(&ks, &lsis, &gsis, billing)?;
-    if let Some((r, w)) = tp {
-        if r > TABLE_MAX_RCU || w > TABLE_MAX_WCU {
-            return Err(ApiError::LimitExceeded(format!(
-                "Subscriber limit exceeded: Provisioned throughput for table {name} exceeds the per-table limit of {TABLE_MAX_RCU} read and {TABLE_MAX_WCU} write capacity units"
-            )));
-        }
+    if let Some(tp) = tp {
+        check_units(tp, &format!("table {name}"))?;
+    }
+    for ix in &gsis {
+        let m = &ix.meta;
+        check_units(
+            (m.read_capacity, m.write_capacity),
+            &format!("index {}", m.name),
+        )?;
     }
     if node.catalog.get(name).is_some() {
         return Err(ApiError::ResourceInUse(format!(
@@ -429,6 +458,8 @@ pub async fn create_table(node: &Node, body: &Value) -> ApiResult<Value> {
         last_decrease: None,
         decreases_today: 0,
         last_pay_per_request: (billing == BillingMode::PayPerRequest).then_some(now),
+        // Creating a table on demand is not a switch to it.
+        on_demand_switches: Vec::new(),
         lsis: lsis.into_iter().map(|i| i.meta).collect(),
         gsis: gsis.into_iter().map(|i| i.meta).collect(),
         stream: stream.map(|vt| StreamMeta {
@@ -443,7 +474,8 @@ pub async fn create_table(node: &Node, body: &Value) -> ApiResult<Value> {
         partitions: Vec::new(),
         retired: Vec::new(),
     };
-    let table = node.catalog.create(meta, partitions)?;
+    // Refused with LimitExceededException when the node cannot reserve its capacity.
+    let table = node.catalog.create(meta, partitions, &node.admission)?;
     tracing::info!(table = %name, partitions = table.partitions.len(), "table created");
     let mut desc = describe(node, &table);
     set_status(&mut desc, "CREATING");
@@ -715,6 +747,30 @@ fn projection_json(ix: &IndexMeta) -> Value {
     Value::Object(p)
 }
 
+/// A `ProvisionedThroughputDescription` from (last increase, last decrease, decreases on
+/// the day of the last one) and (read, write) units. The count is the one of `now`'s UTC
+/// day: 0 from midnight on, though the stored count is only reset by the next decrease.
+fn throughput_json(
+    (increase, decrease, decreases): (Option<f64>, Option<f64>, u32),
+    (read, write): (u64, u64),
+    now: f64,
+) -> Value {
+    let mut pt = Map::new();
+    if let Some(t) = increase {
+        pt.insert("LastIncreaseDateTime".into(), json!(t));
+    }
+    if let Some(t) = decrease {
+        pt.insert("LastDecreaseDateTime".into(), json!(t));
+    }
+    pt.insert(
+        "NumberOfDecreasesToday".into(),
+        json!(provisioning::decreases_today(decrease, decreases, now)),
+    );
+    pt.insert("ReadCapacityUnits".into(), json!(read));
+    pt.insert("WriteCapacityUnits".into(), json!(write));
+    Value::Object(pt)
+}
+
 /// The full `TableDescription` of a table.
 pub fn describe(node: &Node, table: &Table) -> Value {
     let m = &table.meta;
@@ -741,17 +797,15 @@ pub fn describe(node: &Node, table: &Table) -> Value {
     };
     d.insert("TableStatus".into(), json!(status));
     d.insert("CreationDateTime".into(), json!(m.created));
-    let mut pt = Map::new();
-    if let Some(t) = m.last_increase {
-        pt.insert("LastIncreaseDateTime".into(), json!(t));
-    }
-    if let Some(t) = m.last_decrease {
-        pt.insert("LastDecreaseDateTime".into(), json!(t));
-    }
-    pt.insert("NumberOfDecreasesToday".into(), json!(m.decreases_today));
-    pt.insert("ReadCapacityUnits".into(), json!(m.read_capacity));
-    pt.insert("WriteCapacityUnits".into(), json!(m.write_capacity));
-    d.insert("ProvisionedThroughput".into(), Value::Object(pt));
+    let now = now_secs();
+    d.insert(
+        "ProvisionedThroughput".into(),
+        throughput_json(
+            (m.last_increase, m.last_decrease, m.decreases_today),
+            (m.read_capacity, m.write_capacity),
+            now,
+        ),
+    );
     d.insert("TableSizeBytes".into(), json!(bytes));
     d.insert("ItemCount".into(), json!(items));
     d.insert("TableArn".into(), json!(arn));
@@ -816,11 +870,11 @@ pub fn describe(node: &Node, table: &Table) -> Value {
                             "KeySchema": key_schema_json(&ix.key_schema),
                             "Projection": projection_json(ix),
                             "IndexStatus": ix.status,
-                            "ProvisionedThroughput": {
-                                "NumberOfDecreasesToday": 0,
-                                "ReadCapacityUnits": ix.read_capacity,
-                                "WriteCapacityUnits": ix.write_capacity,
-                            },
+                            "ProvisionedThroughput": throughput_json(
+                                (ix.last_increase, ix.last_decrease, ix.decreases_today),
+                                (ix.read_capacity, ix.write_capacity),
+                                now,
+                            ),
                             "IndexSizeBytes": b,
                             "ItemCount": n,
                             "IndexArn": format!("{arn}/index/{}", ix.name),
@@ -931,7 +985,7 @@ pub async fn delete_table(node: &Node, body: &Value) -> ApiResult<Value> {
     let name = input.table_name("TableName", "tableName")?;
     input.finish()?;
     let name = name.unwrap_or_default();
-    let table = node.catalog.delete(name)?;
+    let table = node.catalog.delete(name, &node.admission)?;
     tracing::info!(table = %name, "table deleted");
     node.wake_purge();
     let mut desc = describe(node, &table);
@@ -979,13 +1033,13 @@ pub async fn update_table(node: &Node, body: &Value) -> ApiResult<Value> {
     let gsi_updates = gsi_updates_of(gsi_updates)?;
     let new_defs = definitions_of(defs)?;
     let now = now_secs();
-    let table = node.catalog.update(name, |m| {
-        apply_gsi_updates(node, m, &new_defs, &gsi_updates)?;
+    let table = node.catalog.update(name, &node.admission, |m| {
         let new_billing = match billing {
             Some("PAY_PER_REQUEST") => BillingMode::PayPerRequest,
             Some(_) => BillingMode::Provisioned,
             None => m.billing_mode,
         };
+        apply_gsi_updates(node, m, new_billing, &new_defs, &gsi_updates, now)?;
         match (new_billing, tp) {
             (BillingMode::PayPerRequest, Some(_)) => {
                 return Err(ApiError::Validation(format!(
@@ -1006,27 +1060,50 @@ pub async fn update_table(node: &Node, body: &Value) -> ApiResult<Value> {
                     m.read_capacity, m.write_capacity
                 )));
             }
-            if r > TABLE_MAX_RCU || w > TABLE_MAX_WCU {
-                return Err(ApiError::LimitExceeded(format!(
-                    "Subscriber limit exceeded: Provisioned throughput for table {} exceeds the per-table limit of {TABLE_MAX_RCU} read and {TABLE_MAX_WCU} write capacity units",
-                    m.name
-                )));
-            }
-            if r > m.read_capacity || w > m.write_capacity {
-                m.last_increase = Some(now);
-            }
-            if r < m.read_capacity || w < m.write_capacity {
-                m.last_decrease = Some(now);
-                m.decreases_today += 1;
+            check_units((r, w), &format!("table {}", m.name))?;
+            // Only a change between provisioned values is an increase or a decrease; the
+            // first values after a switch from on demand are neither.
+            if m.billing_mode == BillingMode::Provisioned {
+                if r < m.read_capacity || w < m.write_capacity {
+                    provisioning::check_decrease(m.last_decrease, m.decreases_today, now)?;
+                    provisioning::record_decrease(
+                        &mut m.last_decrease,
+                        &mut m.decreases_today,
+                        now,
+                    );
+                }
+                if r > m.read_capacity || w > m.write_capacity {
+                    m.last_increase = Some(now);
+                }
             }
             m.read_capacity = r;
             m.write_capacity = w;
         }
         if new_billing != m.billing_mode {
-            if new_billing == BillingMode::PayPerRequest {
-                m.read_capacity = 0;
-                m.write_capacity = 0;
-                m.last_pay_per_request = Some(now);
+            match new_billing {
+                BillingMode::PayPerRequest => {
+                    provisioning::check_on_demand_switch(&m.on_demand_switches, now)?;
+                    provisioning::record_on_demand_switch(&mut m.on_demand_switches, now);
+                    m.read_capacity = 0;
+                    m.write_capacity = 0;
+                    // The indexes go on demand with their table.
+                    for g in &mut m.gsis {
+                        g.read_capacity = 0;
+                        g.write_capacity = 0;
+                    }
+                    m.last_pay_per_request = Some(now);
+                }
+                BillingMode::Provisioned => {
+                    // Every index needs its own throughput, given in this request.
+                    if let Some(g) = m.gsis.iter().find(|g| {
+                        g.status != "DELETING" && (g.read_capacity == 0 || g.write_capacity == 0)
+                    }) {
+                        return Err(ApiError::Validation(format!(
+                            "{INVALID}ProvisionedThroughput is not specified for index: {}",
+                            g.name
+                        )));
+                    }
+                }
             }
             m.billing_mode = new_billing;
         }
@@ -1135,6 +1212,9 @@ fn gsi_updates_of(v: Option<&Value>) -> ApiResult<Vec<GsiUpdate>> {
                         read_capacity: tp.map(|t| t.0).unwrap_or(0),
                         write_capacity: tp.map(|t| t.1).unwrap_or(0),
                         status: "CREATING".into(),
+                        last_increase: None,
+                        last_decrease: None,
+                        decreases_today: 0,
                     },
                     has_throughput: tp.is_some(),
                 }));
@@ -1146,7 +1226,11 @@ fn gsi_updates_of(v: Option<&Value>) -> ApiResult<Vec<GsiUpdate>> {
             (None, None, Some(up)) => {
                 let up = Input::new(up)?;
                 let name = up.str("IndexName")?.unwrap_or_default().to_string();
-                let tp = throughput(&mut scratch, up.get("ProvisionedThroughput"), &format!("{p}.update.provisionedThroughput"))?;
+                let path = format!("{p}.update.provisionedThroughput");
+                let tp = throughput(&mut scratch, up.get("ProvisionedThroughput"), &path)?;
+                if tp.is_none() {
+                    scratch.violation("null".into(), &path, "Member must not be null");
+                }
                 out.push(GsiUpdate::Update(name, tp.unwrap_or((0, 0))));
             }
             _ => {
@@ -1172,11 +1256,15 @@ fn gsi_updates_of(v: Option<&Value>) -> ApiResult<Vec<GsiUpdate>> {
 /// Applies index creations, deletions and throughput changes to a table definition.
 /// Creations start as CREATING (the index worker backfills them); deletions become
 /// DELETING (the index worker purges them and then drops the definition).
+/// `billing` is the table's billing mode once the request is applied; `m.billing_mode`
+/// is still the one before it.
 fn apply_gsi_updates(
     node: &Node,
     m: &mut TableMeta,
+    billing: BillingMode,
     new_defs: &[(String, String)],
     updates: &[GsiUpdate],
+    now: f64,
 ) -> ApiResult<()> {
     for (n, t) in new_defs {
         match m.attribute_definitions.iter().find(|(en, _)| en == n) {
@@ -1234,7 +1322,11 @@ fn apply_gsi_updates(
                 }
                 let mut projected = std::collections::HashSet::new();
                 check_projection(&ix.meta, &mut projected)?;
-                check_gsi_throughput(m.billing_mode, ix)?;
+                check_gsi_throughput(billing, ix)?;
+                check_units(
+                    (ix.meta.read_capacity, ix.meta.write_capacity),
+                    &format!("index {}", ix.meta.name),
+                )?;
                 let mut meta = ix.meta.clone();
                 meta.id = node.catalog.allocate_ids(1)?;
                 m.gsis.push(meta);
@@ -1253,18 +1345,44 @@ fn apply_gsi_updates(
                 g.status = "DELETING".into();
             }
             GsiUpdate::Update(name, (r, w)) => {
+                let (r, w) = (*r, *w);
+                let provisioned_before = m.billing_mode == BillingMode::Provisioned;
                 let g = m.gsis.iter_mut().find(|g| &g.name == name).ok_or_else(|| {
                     ApiError::ResourceNotFound(format!(
                         "Requested resource not found: Index: {name} not found"
                     ))
                 })?;
-                if m.billing_mode == BillingMode::PayPerRequest {
+                if billing == BillingMode::PayPerRequest {
                     return Err(ApiError::Validation(format!(
                         "{INVALID}ProvisionedThroughput should not be specified for index: {name} when BillingMode is PAY_PER_REQUEST"
                     )));
                 }
-                g.read_capacity = *r;
-                g.write_capacity = *w;
+                // An index's throughput follows the same rules as its table's, with its
+                // own history.
+                if provisioned_before {
+                    if r == g.read_capacity && w == g.write_capacity {
+                        return Err(ApiError::Validation(format!(
+                            "The provisioned throughput for the index {name} will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the index: {}. Requested ReadCapacityUnits: {r}. Current WriteCapacityUnits provisioned for the index: {}. Requested WriteCapacityUnits: {w}. Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.",
+                            g.read_capacity, g.write_capacity
+                        )));
+                    }
+                    check_units((r, w), &format!("index {name}"))?;
+                    if r < g.read_capacity || w < g.write_capacity {
+                        provisioning::check_decrease(g.last_decrease, g.decreases_today, now)?;
+                        provisioning::record_decrease(
+                            &mut g.last_decrease,
+                            &mut g.decreases_today,
+                            now,
+                        );
+                    }
+                    if r > g.read_capacity || w > g.write_capacity {
+                        g.last_increase = Some(now);
+                    }
+                } else {
+                    check_units((r, w), &format!("index {name}"))?;
+                }
+                g.read_capacity = r;
+                g.write_capacity = w;
             }
         }
     }
@@ -1330,7 +1448,7 @@ pub async fn tag_resource(node: &Node, body: &Value) -> ApiResult<Value> {
             "Atleast one Tag needs to be provided as Input.".into(),
         ));
     }
-    node.catalog.update(&table.meta.name, |m| {
+    node.catalog.update(&table.meta.name, &node.admission, |m| {
         for (k, v) in &tags {
             match m.tags.iter_mut().find(|(ek, _)| ek == k) {
                 Some(e) => e.1 = v.clone(),
@@ -1372,10 +1490,11 @@ pub async fn untag_resource(node: &Node, body: &Value) -> ApiResult<Value> {
             "Atleast one Tag Key needs to be provided as Input.".into(),
         ));
     }
-    node.catalog.update(&table.meta.name, |m| {
-        m.tags.retain(|(k, _)| !keys.contains(k));
-        Ok(())
-    })?;
+    node.catalog
+        .update(&table.meta.name, &node.admission, |m| {
+            m.tags.retain(|(k, _)| !keys.contains(k));
+            Ok(())
+        })?;
     Ok(json!({}))
 }
 
@@ -1443,8 +1562,8 @@ pub async fn update_ttl(node: &Node, body: &Value) -> ApiResult<Value> {
         enabled.unwrap_or(false),
         attr.unwrap_or_default().to_string(),
     );
-    node.catalog
-        .update(name, |m| match (&m.ttl_attribute, enabled) {
+    node.catalog.update(name, &node.admission, |m| {
+        match (&m.ttl_attribute, enabled) {
             (Some(_), true) => Err(ApiError::Validation("TimeToLive is already enabled".into())),
             (None, false) => Err(ApiError::Validation(
                 "TimeToLive is already disabled".into(),
@@ -1456,7 +1575,8 @@ pub async fn update_ttl(node: &Node, body: &Value) -> ApiResult<Value> {
                 m.ttl_attribute = enabled.then(|| attr.clone());
                 Ok(())
             }
-        })?;
+        }
+    })?;
     node.wake_ttl();
     Ok(json!({ "TimeToLiveSpecification": { "Enabled": enabled, "AttributeName": attr } }))
 }

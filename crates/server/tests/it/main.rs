@@ -13,6 +13,8 @@
 //! - `auth`: `--auth enforce` with SDK-signed requests.
 //! - `durability`: restart, `kill -9` during acknowledged writes, configuration.
 //! - `ttl`: the background sweeper deletes expired items.
+//! - `capacity_rules`: DynamoDB's limits on changing capacity and billing mode, and the
+//!   node's capacity reservations for provisioned tables.
 
 // A failed unwrap is a failed test; helpers outside `#[test]` fns panic the same way.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -21,6 +23,7 @@ mod common;
 
 mod auth;
 mod capacity;
+mod capacity_rules;
 mod conditions;
 mod durability;
 mod index_capacity;
