@@ -18,12 +18,15 @@
 //!                     ▼
 //!                Durability::wait(ticket)  (group commit) ──▶ response + x-amz-crc32
 //! ```
+//!
+//! Besides `POST /`, the node serves `GET /metrics` (Prometheus, [`metrics`]).
 
 pub mod api;
 pub mod catalog;
 pub mod collection;
 pub mod config;
 pub mod index;
+pub mod metrics;
 pub mod node;
 pub mod ops;
 pub mod serve;

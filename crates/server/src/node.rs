@@ -1,4 +1,5 @@
-//! [`Node`]: what every request handler can reach: the catalog, the store, the settings.
+//! [`Node`]: what every request handler can reach: the catalog, the store, the settings,
+//! the request metrics.
 
 use std::sync::Arc;
 
@@ -8,6 +9,7 @@ use tokio::sync::Notify;
 
 use crate::api::error::{ApiError, ApiResult};
 use crate::catalog::Catalog;
+use crate::metrics::ApiMetrics;
 
 /// Whether signatures are verified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +43,8 @@ pub struct Node {
     pub catalog: Catalog,
     /// Settings.
     pub config: NodeConfig,
+    /// Request counters and latencies (`GET /metrics`).
+    pub metrics: ApiMetrics,
     ttl_wake: Notify,
     purge_wake: Notify,
     index_wake: Notify,
@@ -52,6 +56,7 @@ impl Node {
         Arc::new(Node {
             catalog,
             config,
+            metrics: ApiMetrics::default(),
             ttl_wake: Notify::new(),
             purge_wake: Notify::new(),
             index_wake: Notify::new(),

@@ -7,8 +7,12 @@
 //! known then); the next request waits for the bucket to refill. A refused request gets
 //! ProvisionedThroughputExceededException, which the SDKs retry with backoff.
 //!
+//! Every charge and every refused admission is also counted in the table's
+//! [`TableUsage`] (exported at `GET /metrics`), for on-demand tables too: this is the one
+//! place every operation's consumed capacity passes through.
+//!
 //! Not yet here (issue 5): on-demand per-partition ceilings and node load shedding,
-//! splits when capacity grows, metrics.
+//! splits when capacity grows.
 //!
 //! Invariant: a table's buckets are keyed by partition id and cover exactly the table's
 //! partitions; shares are each partition's fraction of the 64-bit point space.
@@ -20,7 +24,8 @@ use parking_lot::Mutex;
 use shoal_admission::{BillingMode, PartitionLimits, TableCapacity, Throughput};
 
 use crate::api::error::{ApiError, ApiResult};
-use crate::catalog::{self, TableMeta};
+use crate::catalog::{self, PartitionMeta, TableMeta};
+use crate::metrics::TableUsage;
 
 /// DynamoDB's message when a table's provisioned capacity is used up.
 pub const EXCEEDED: &str = "The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.";
@@ -32,9 +37,11 @@ pub fn now_us() -> u64 {
 }
 
 /// One table's capacity buckets; `None` inside for on-demand tables (not enforced yet).
+/// Also what the table consumed, for metrics.
 #[derive(Debug)]
 pub struct TableThroughput {
     buckets: Mutex<Option<TableCapacity>>,
+    usage: TableUsage,
 }
 
 fn mode_of(meta: &TableMeta) -> Option<BillingMode> {
@@ -47,11 +54,15 @@ fn mode_of(meta: &TableMeta) -> Option<BillingMode> {
     }
 }
 
+/// A partition's fraction of the 64-bit point space.
+pub fn key_space_share(p: &PartitionMeta) -> f64 {
+    ((p.end - p.start) as f64 + 1.0) / 2f64.powi(64)
+}
+
 fn shares(meta: &TableMeta) -> Vec<(u64, f64)> {
-    let space = 2f64.powi(64);
     meta.partitions
         .iter()
-        .map(|p| (p.id, ((p.end - p.start) as f64 + 1.0) / space))
+        .map(|p| (p.id, key_space_share(p)))
         .collect()
 }
 
@@ -67,6 +78,7 @@ impl TableThroughput {
         };
         Ok(TableThroughput {
             buckets: Mutex::new(buckets),
+            usage: TableUsage::default(),
         })
     }
 
@@ -110,7 +122,14 @@ impl TableThroughput {
         } else {
             p.try_admit_write(now_us())
         };
-        r.map_err(|_| ApiError::ProvisionedThroughputExceeded(EXCEEDED.into()))
+        r.map_err(|_| {
+            if read {
+                self.usage.read_throttle_events.inc();
+            } else {
+                self.usage.write_throttle_events.inc();
+            }
+            ApiError::ProvisionedThroughputExceeded(EXCEEDED.into())
+        })
     }
 
     /// Charges the read units a request consumed.
@@ -124,6 +143,11 @@ impl TableThroughput {
     }
 
     fn charge(&self, partition: u64, units: f64, read: bool) {
+        if read {
+            self.usage.consumed_read.add(units);
+        } else {
+            self.usage.consumed_write.add(units);
+        }
         let mut b = self.buckets.lock();
         let Some(p) = b.as_mut().and_then(|c| c.partition_mut(partition)) else {
             return;
@@ -133,5 +157,19 @@ impl TableThroughput {
         } else {
             p.charge_write(units, now_us());
         }
+    }
+
+    /// What the table consumed and was refused so far.
+    pub fn usage(&self) -> &TableUsage {
+        &self.usage
+    }
+
+    /// A partition's current read and write rates (units/s) from its buckets, or `None`
+    /// when the table's capacity is not enforced (on demand) or the partition is not the
+    /// table's.
+    pub fn partition_rates(&self, partition: u64) -> Option<(f64, f64)> {
+        let b = self.buckets.lock();
+        let r = b.as_ref()?.partition(partition)?.rates();
+        Some((r.rcu, r.wcu))
     }
 }

@@ -12,6 +12,7 @@
 //! - `auth`: `--auth enforce` with SDK-signed requests.
 //! - `durability`: restart, `kill -9` during acknowledged writes, configuration.
 //! - `ttl`: the background sweeper deletes expired items.
+//! - `metrics`: `GET /metrics` counters after known operations.
 
 // A failed unwrap is a failed test; helpers outside `#[test]` fns panic the same way.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -23,6 +24,7 @@ mod capacity;
 mod conditions;
 mod durability;
 mod items;
+mod metrics;
 mod protocol;
 mod table_settings;
 mod tables;
