@@ -19,8 +19,10 @@
 //!                Durability::wait(ticket)  (group commit) ──▶ response + x-amz-crc32
 //! ```
 //!
-//! Besides `POST /`, the node serves `GET /metrics` (Prometheus, [`metrics`]).
+//! Besides `POST /`, the node serves `GET /metrics` (Prometheus, [`metrics`]) and the
+//! operator routes of [`admin`] (`shoal admin ...`).
 
+pub mod admin;
 pub mod api;
 pub mod catalog;
 pub mod collection;

@@ -6,8 +6,9 @@
 //! decoding (gzip, JSON), then the operation's own validation.
 //!
 //! Every `POST /` is counted and timed once, in [`handle`], by operation and outcome
-//! ([`crate::metrics`]). `GET /metrics` serves them (Prometheus text), unauthenticated like
-//! the health check, since scrapers do not sign.
+//! ([`crate::metrics`]). Two GET routes sit beside the API: `/metrics` (Prometheus text,
+//! unauthenticated like the health check, since scrapers do not sign) and
+//! `/admin/tables/{name}/partitions` ([`crate::admin`], signed under `--auth enforce`).
 
 pub mod error;
 pub mod input;
@@ -17,7 +18,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
 use axum::routing::{any, get};
 use axum::Router;
@@ -36,6 +37,10 @@ pub fn router(node: Arc<Node>) -> Router {
     Router::new()
         .route("/", any(handle))
         .route("/metrics", get(metrics).fallback(not_found))
+        .route(
+            "/admin/tables/{name}/partitions",
+            get(admin_partitions).fallback(not_found),
+        )
         .fallback(not_found)
         .with_state(node)
 }
@@ -62,6 +67,40 @@ async fn metrics(State(node): State<Arc<Node>>) -> Response<Body> {
         "text/plain; version=0.0.4; charset=utf-8",
         body.into_bytes(),
     )
+}
+
+async fn admin_partitions(
+    State(node): State<Arc<Node>>,
+    Path(name): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response<Body> {
+    if node.config.auth == AuthMode::Enforce {
+        let verified = shoal_auth::parse_request_auth(&headers).and_then(|auth| {
+            shoal_auth::verify(
+                &auth,
+                &node.config.keys,
+                &method,
+                &uri,
+                &headers,
+                b"",
+                std::time::SystemTime::now(),
+            )
+        });
+        if let Err(e) = verified {
+            return error_response(&ApiError::from(e));
+        }
+    }
+    match crate::admin::describe_partitions(&node, &name) {
+        Ok(report) => match serde_json::to_vec(&report) {
+            Ok(body) => finish(StatusCode::OK, "application/json", body),
+            Err(e) => error_response(&ApiError::internal(e)),
+        },
+        // A missing resource is a 404 on a REST-style route (the API's own is a 400).
+        Err(e @ ApiError::ResourceNotFound(_)) => finish(StatusCode::NOT_FOUND, JSON_10, e.body()),
+        Err(e) => error_response(&e),
+    }
 }
 
 async fn handle(

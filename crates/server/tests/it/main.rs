@@ -12,7 +12,7 @@
 //! - `auth`: `--auth enforce` with SDK-signed requests.
 //! - `durability`: restart, `kill -9` during acknowledged writes, configuration.
 //! - `ttl`: the background sweeper deletes expired items.
-//! - `metrics`: `GET /metrics` counters after known operations.
+//! - `metrics`: `GET /metrics` counters after known operations; `shoal admin partitions`.
 
 // A failed unwrap is a failed test; helpers outside `#[test]` fns panic the same way.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
