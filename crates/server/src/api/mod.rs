@@ -5,7 +5,7 @@
 //! the error DynamoDB would give: body size, content type, target, authentication, body
 //! decoding (gzip, JSON), then the operation's own validation.
 //!
-//! Every `POST /` is counted and timed once, in [`handle`], by operation and outcome
+//! Every `POST /` is counted and timed once, in `handle`, by operation and outcome
 //! ([`crate::metrics`]). Two GET routes sit beside the API: `/metrics` (Prometheus text,
 //! unauthenticated like the health check, since scrapers do not sign) and
 //! `/admin/tables/{name}/partitions` ([`crate::admin`], signed under `--auth enforce`).
