@@ -8,6 +8,9 @@
 //! body) by `request_timeout`. Outcomes are classified into [`Outcome`] so the report can
 //! count DynamoDB error types (`__type` after `#`) and transport errors separately.
 //!
+//! [`Conn::get`] also sends signed `GET` requests, for shoal's operator routes (`shoal
+//! admin`); everything else here is the public DynamoDB protocol.
+//!
 //! It is **not**: TLS (plain `http://` only; put a TLS-terminating proxy in front of an
 //! `https` endpoint), retrying (YCSB counts failures rather than hiding them), or a general
 //! DynamoDB SDK.
@@ -174,13 +177,42 @@ impl Conn {
             Ok(r) => r,
             Err(e) => return Outcome::Transport(format!("building request: {e}")),
         };
+        let (status, bytes) = match self.send(request).await {
+            Ok(r) => r,
+            Err(e) => return Outcome::Transport(e),
+        };
+        if status == http::StatusCode::OK {
+            Outcome::Ok(bytes)
+        } else {
+            Outcome::Service(error_type(status, &bytes))
+        }
+    }
 
+    /// Sends a signed `GET path` (shoal's admin routes; `path` must be made of unreserved
+    /// characters and `/`, see [`Signer::sign_get`]) and returns the status and body, or a
+    /// transport error.
+    pub async fn get(&mut self, path: &str) -> Result<(http::StatusCode, Bytes), String> {
+        let sig = self
+            .signer
+            .sign_get(&self.endpoint.authority, path, OffsetDateTime::now_utc());
+        let request = http::Request::get(path)
+            .header(http::header::HOST, &self.endpoint.authority)
+            .header("x-amz-date", &sig.amz_date)
+            .header(http::header::AUTHORIZATION, &sig.authorization)
+            .body(Full::new(Bytes::new()))
+            .map_err(|e| format!("building request: {e}"))?;
+        self.send(request).await
+    }
+
+    /// Sends a request on the kept connection (or a new one), bounded by the request
+    /// timeout, and checks `x-amz-crc32`.
+    async fn send(
+        &mut self,
+        request: http::Request<Full<Bytes>>,
+    ) -> Result<(http::StatusCode, Bytes), String> {
         let mut sender = match self.sender.take() {
             Some(s) if !s.is_closed() => s,
-            _ => match self.connect().await {
-                Ok(s) => s,
-                Err(e) => return Outcome::Transport(e),
-            },
+            _ => self.connect().await?,
         };
         let timeout = self.config.request_timeout;
         let result = tokio::time::timeout(timeout, async {
@@ -204,22 +236,18 @@ impl Conn {
         let (parts, bytes) = match result {
             Ok(Ok(r)) => r,
             // The connection is dropped (not put back): its state is unknown.
-            Ok(Err(e)) => return Outcome::Transport(e),
-            Err(_) => return Outcome::Transport("request timed out".to_owned()),
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Err("request timed out".to_owned()),
         };
 
         if let Some(crc) = parts.headers.get("x-amz-crc32") {
             let expected = crc.to_str().ok().and_then(|s| s.parse::<u32>().ok());
             if expected != Some(crc32fast::hash(&bytes)) {
-                return Outcome::Transport("x-amz-crc32 mismatch".to_owned());
+                return Err("x-amz-crc32 mismatch".to_owned());
             }
         }
         self.sender = Some(sender);
-        if parts.status == http::StatusCode::OK {
-            Outcome::Ok(bytes)
-        } else {
-            Outcome::Service(error_type(parts.status, &bytes))
-        }
+        Ok((parts.status, bytes))
     }
 }
 

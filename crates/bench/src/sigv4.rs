@@ -16,6 +16,9 @@
 //! - key: the HMAC chain over day, region, service and `aws4_request` (AWS "Create a signed
 //!   AWS API request"). Checked against `shoal_auth::verify` and botocore in the tests.
 //!
+//! [`Signer::sign_get`] signs the one other shape shoal's operator routes take: `GET <path>`
+//! with only `host` and `x-amz-date` signed and an empty body.
+//!
 //! It is **not** a general signer: no query strings, no path normalization, no session tokens,
 //! no presigning. Header values must already be trimmed (they are: the generator produces them).
 //!
@@ -29,6 +32,7 @@ use time::OffsetDateTime;
 /// The JSON 1.0 content type every DynamoDB request carries.
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 const SIGNED_HEADERS: &str = "content-type;host;x-amz-date;x-amz-target";
+const GET_SIGNED_HEADERS: &str = "host;x-amz-date";
 const SERVICE: &str = "dynamodb";
 
 /// Signs requests for one access key in one region. Cheap to clone; one per worker.
@@ -70,12 +74,29 @@ impl Signer {
         now: OffsetDateTime,
     ) -> Signature {
         let amz_date = format_amz_date(now);
-        let day = amz_date.get(..8).unwrap_or_default().to_owned();
         let canonical = format!(
             "POST\n/\n\ncontent-type:{CONTENT_TYPE}\nhost:{host}\nx-amz-date:{amz_date}\n\
              x-amz-target:{target}\n\n{SIGNED_HEADERS}\n{}",
             hex::encode(Sha256::digest(body))
         );
+        self.finish(amz_date, &canonical, SIGNED_HEADERS)
+    }
+
+    /// Signs `GET <path>` (no query string, empty body) with `host` and `x-amz-date`
+    /// signed. `path` is used as the canonical URI as is, so it must consist of unreserved
+    /// characters (`A-Z a-z 0-9 - . _ ~`) and `/` only, without `.`/`..` or empty segments.
+    pub fn sign_get(&mut self, host: &str, path: &str, now: OffsetDateTime) -> Signature {
+        let amz_date = format_amz_date(now);
+        let canonical = format!(
+            "GET\n{path}\n\nhost:{host}\nx-amz-date:{amz_date}\n\n{GET_SIGNED_HEADERS}\n{}",
+            hex::encode(Sha256::digest(b""))
+        );
+        self.finish(amz_date, &canonical, GET_SIGNED_HEADERS)
+    }
+
+    /// The Authorization header for a canonical request.
+    fn finish(&mut self, amz_date: String, canonical: &str, signed_headers: &str) -> Signature {
+        let day = amz_date.get(..8).unwrap_or_default().to_owned();
         let scope = format!("{day}/{}/{SERVICE}/aws4_request", self.region);
         let string_to_sign = format!(
             "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
@@ -85,7 +106,7 @@ impl Signer {
         let signature = hex::encode(hmac(&key, string_to_sign.as_bytes()));
         Signature {
             authorization: format!(
-                "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={SIGNED_HEADERS}, \
+                "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={signed_headers}, \
                  Signature={signature}",
                 self.access_key
             ),
@@ -177,6 +198,35 @@ mod tests {
         check("localhost", b"{}", "s3cr3t/Key+").unwrap();
         // Signing twice on the same day reuses the cached key and still verifies.
         check("localhost:1", &[b'x'; 4096], "s3cr3t/Key+").unwrap();
+    }
+
+    #[test]
+    fn get_signature_verifies_with_shoal_auth() {
+        let host = "127.0.0.1:8000";
+        let path = "/admin/tables/my_table.v-2/partitions";
+        let verify = |secret: &str| {
+            let mut signer = Signer::new("AKIDBENCH", "s3cr3t/Key+", "eu-west-3");
+            let sig = signer.sign_get(host, path, OffsetDateTime::now_utc());
+            let mut h = http::HeaderMap::new();
+            h.insert("host", host.parse().unwrap());
+            h.insert("x-amz-date", sig.amz_date.parse().unwrap());
+            h.insert("authorization", sig.authorization.parse().unwrap());
+            let auth = shoal_auth::parse_request_auth(&h)?;
+            let mut keys = shoal_auth::KeyStore::new();
+            keys.insert("AKIDBENCH".to_owned(), secret.to_owned());
+            let uri: http::Uri = path.parse().unwrap();
+            shoal_auth::verify(
+                &auth,
+                &keys,
+                &http::Method::GET,
+                &uri,
+                &h,
+                b"",
+                SystemTime::now(),
+            )
+        };
+        verify("s3cr3t/Key+").unwrap();
+        assert!(verify("other").is_err());
     }
 
     #[test]

@@ -18,13 +18,18 @@
 //!                     ▼
 //!                Durability::wait(ticket)  (group commit) ──▶ response + x-amz-crc32
 //! ```
+//!
+//! Besides `POST /`, the node serves `GET /metrics` (Prometheus, [`metrics`]) and the
+//! operator routes of [`admin`] (`shoal admin ...`).
 
+pub mod admin;
 pub mod api;
 pub mod catalog;
 pub mod collection;
 pub mod config;
 pub mod index;
 pub mod index_throughput;
+pub mod metrics;
 pub mod node;
 pub mod ops;
 pub mod reservation;

@@ -1,4 +1,5 @@
-//! The `shoal` binary: `shoal serve` runs a node; `shoal bench` runs the load generator.
+//! The `shoal` binary: `shoal serve` runs a node; `shoal admin` asks a running node about
+//! its tables; `shoal bench` runs the load generator.
 
 use std::path::PathBuf;
 
@@ -24,6 +25,8 @@ struct Cli {
 enum Command {
     /// Run a node.
     Serve(ServeArgs),
+    /// Ask a running node about its tables.
+    Admin(AdminArgs),
     /// YCSB-style load generator for any DynamoDB-compatible endpoint (see bench/README.md).
     Bench(shoal_bench::BenchArgs),
 }
@@ -62,10 +65,75 @@ struct ServeArgs {
     node_write_units: Option<u64>,
 }
 
+#[derive(clap::Args)]
+struct AdminArgs {
+    #[command(subcommand)]
+    command: AdminCommand,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Print a table's partitions: key ranges, items, bytes, lineage and capacity share.
+    Partitions(PartitionsArgs),
+}
+
+#[derive(clap::Args)]
+struct PartitionsArgs {
+    /// Table name.
+    table: String,
+    /// The node's URL.
+    #[arg(long, env = "SHOAL_ENDPOINT", default_value = "http://127.0.0.1:8000")]
+    endpoint: String,
+    /// Print the node's JSON as received instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Region to sign for.
+    #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
+    region: String,
+    /// Access key id to sign with (needed when the node runs `--auth enforce`).
+    #[arg(
+        long,
+        env = "AWS_ACCESS_KEY_ID",
+        hide_env_values = true,
+        default_value = "shoal"
+    )]
+    access_key: String,
+    /// Secret access key to sign with.
+    #[arg(
+        long,
+        env = "AWS_SECRET_ACCESS_KEY",
+        hide_env_values = true,
+        hide_default_value = true,
+        default_value = "shoal"
+    )]
+    secret_key: String,
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Bench(args) => shoal_bench::run(args),
+        Command::Admin(AdminArgs {
+            command: AdminCommand::Partitions(args),
+        }) => {
+            let done = shoal::admin::client::partitions(
+                &args.endpoint,
+                &args.table,
+                &shoal::admin::client::Credentials {
+                    access_key: args.access_key,
+                    secret_key: args.secret_key,
+                    region: args.region,
+                },
+                args.json,
+                &mut std::io::stdout().lock(),
+            );
+            // An operator command: one line saying what went wrong, never a backtrace.
+            if let Err(e) = done {
+                eprintln!("error: {e:#}");
+                std::process::exit(1);
+            }
+            Ok(())
+        }
         Command::Serve(args) => {
             let mut config = match &args.config {
                 Some(path) => Config::from_file(path)?,

@@ -1,5 +1,5 @@
 //! [`Node`]: what every request handler can reach: the catalog, the store, the settings,
-//! node-level admission.
+//! node-level admission, the request metrics.
 
 use std::sync::Arc;
 
@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 
 use crate::api::error::{ApiError, ApiResult};
 use crate::catalog::Catalog;
+use crate::metrics::ApiMetrics;
 
 /// Whether signatures are verified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +54,8 @@ pub struct Node {
     /// only under the catalog's DDL lock) and best-effort load shedding. Never held
     /// across I/O or an `.await`: the request path takes it.
     pub admission: Mutex<NodeAdmission>,
+    /// Request counters and latencies (`GET /metrics`).
+    pub metrics: ApiMetrics,
     ttl_wake: Notify,
     purge_wake: Notify,
     index_wake: Notify,
@@ -73,6 +76,7 @@ impl Node {
             catalog,
             config,
             admission,
+            metrics: ApiMetrics::default(),
             ttl_wake: Notify::new(),
             purge_wake: Notify::new(),
             index_wake: Notify::new(),

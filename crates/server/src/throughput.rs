@@ -13,6 +13,10 @@
 //! are also summed per interval ([`TableThroughput::take_heat`]) for the split worker,
 //! which splits on-demand partitions that stay hot.
 //!
+//! Every charge and every refused admission is also counted in the table's
+//! [`TableUsage`] (exported at `GET /metrics`): this is the one place every operation's
+//! consumed capacity passes through.
+//!
 //! Invariant: a table's buckets are keyed by partition id and cover exactly the table's
 //! partitions; shares are each partition's fraction of the 64-bit point space. A split
 //! hands the parent's buckets to its children ([`TableThroughput::apply_split`]) in the
@@ -26,7 +30,8 @@ use parking_lot::Mutex;
 use shoal_admission::{BillingMode, PartitionLimits, TableCapacity, Throughput};
 
 use crate::api::error::{ApiError, ApiResult};
-use crate::catalog::{self, TableMeta};
+use crate::catalog::{self, PartitionMeta, TableMeta};
+use crate::metrics::TableUsage;
 
 /// DynamoDB's message when a table's provisioned capacity is used up.
 pub const EXCEEDED: &str = "The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.";
@@ -45,6 +50,7 @@ pub const ON_DEMAND_EXCEEDED: &str = "Throughput exceeds the current capacity of
 #[derive(Debug)]
 pub struct TableThroughput {
     buckets: Mutex<Buckets>,
+    usage: TableUsage,
 }
 
 #[derive(Debug)]
@@ -67,14 +73,22 @@ fn mode_of(meta: &TableMeta) -> Option<BillingMode> {
 
 /// A partition's share of the 64-bit point space.
 pub fn share_of(p: &shoal_storage::PartitionDesc) -> f64 {
-    ((p.end - p.start) as f64 + 1.0) / 2f64.powi(64)
+    range_share(p.start, p.end)
+}
+
+fn range_share(start: u64, end: u64) -> f64 {
+    ((end - start) as f64 + 1.0) / 2f64.powi(64)
+}
+
+/// A partition's fraction of the 64-bit point space.
+pub fn key_space_share(p: &PartitionMeta) -> f64 {
+    range_share(p.start, p.end)
 }
 
 fn shares(meta: &TableMeta) -> Vec<(u64, f64)> {
-    let space = 2f64.powi(64);
     meta.partitions
         .iter()
-        .map(|p| (p.id, ((p.end - p.start) as f64 + 1.0) / space))
+        .map(|p| (p.id, key_space_share(p)))
         .collect()
 }
 
@@ -94,6 +108,7 @@ impl TableThroughput {
                 committed: meta.billing_mode == catalog::BillingMode::Provisioned,
                 heat: HashMap::new(),
             }),
+            usage: TableUsage::default(),
         })
     }
 
@@ -162,6 +177,11 @@ impl TableThroughput {
             p.try_admit_write(now_us())
         };
         r.map_err(|_| {
+            if read {
+                self.usage.read_throttle_events.inc();
+            } else {
+                self.usage.write_throttle_events.inc();
+            }
             ApiError::ProvisionedThroughputExceeded(
                 if committed {
                     EXCEEDED
@@ -184,6 +204,11 @@ impl TableThroughput {
     }
 
     fn charge(&self, partition: u64, units: f64, read: bool) {
+        if read {
+            self.usage.consumed_read.add(units);
+        } else {
+            self.usage.consumed_write.add(units);
+        }
         let mut b = self.buckets.lock();
         let heat = b.heat.entry(partition).or_insert(Throughput::new(0.0, 0.0));
         if read {
@@ -199,6 +224,18 @@ impl TableThroughput {
         } else {
             p.charge_write(units, now_us());
         }
+    }
+
+    /// What the table consumed and was refused so far.
+    pub fn usage(&self) -> &TableUsage {
+        &self.usage
+    }
+
+    /// A partition's current read and write rates (units/s) from its buckets, or `None`
+    /// when the table's capacity is not enforced (on demand) or the partition is not the
+    /// table's.
+    pub fn partition_rates(&self, partition: u64) -> Option<(f64, f64)> {
+        self.rates(partition).map(|r| (r.rcu, r.wcu))
     }
 }
 

@@ -4,17 +4,23 @@
 //! Checks run in the order DynamoDB runs them, so a request with several problems gets
 //! the error DynamoDB would give: body size, content type, target, authentication, body
 //! decoding (gzip, JSON), then the operation's own validation.
+//!
+//! Every `POST /` is counted and timed once, in `handle`, by operation and outcome
+//! ([`crate::metrics`]). Two GET routes sit beside the API: `/metrics` (Prometheus text,
+//! unauthenticated like the health check, since scrapers do not sign) and
+//! `/admin/tables/{name}/partitions` ([`crate::admin`], signed under `--auth enforce`).
 
 pub mod error;
 pub mod input;
 
 use std::io::Read;
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
-use axum::routing::any;
+use axum::routing::{any, get};
 use axum::Router;
 use http_body_util::BodyExt;
 
@@ -30,6 +36,11 @@ const TARGET_PREFIX: &str = "DynamoDB_20120810.";
 pub fn router(node: Arc<Node>) -> Router {
     Router::new()
         .route("/", any(handle))
+        .route("/metrics", get(metrics).fallback(not_found))
+        .route(
+            "/admin/tables/{name}/partitions",
+            get(admin_partitions).fallback(not_found),
+        )
         .fallback(not_found)
         .with_state(node)
 }
@@ -49,6 +60,49 @@ fn health(node: &Node) -> Response<Body> {
     finish(StatusCode::OK, "text/plain", body.into_bytes())
 }
 
+async fn metrics(State(node): State<Arc<Node>>) -> Response<Body> {
+    let body = crate::metrics::render(&node);
+    finish(
+        StatusCode::OK,
+        "text/plain; version=0.0.4; charset=utf-8",
+        body.into_bytes(),
+    )
+}
+
+async fn admin_partitions(
+    State(node): State<Arc<Node>>,
+    Path(name): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response<Body> {
+    if node.config.auth == AuthMode::Enforce {
+        let verified = shoal_auth::parse_request_auth(&headers).and_then(|auth| {
+            shoal_auth::verify(
+                &auth,
+                &node.config.keys,
+                &method,
+                &uri,
+                &headers,
+                b"",
+                std::time::SystemTime::now(),
+            )
+        });
+        if let Err(e) = verified {
+            return error_response(&ApiError::from(e));
+        }
+    }
+    match crate::admin::describe_partitions(&node, &name) {
+        Ok(report) => match serde_json::to_vec(&report) {
+            Ok(body) => finish(StatusCode::OK, "application/json", body),
+            Err(e) => error_response(&ApiError::internal(e)),
+        },
+        // A missing resource is a 404 on a REST-style route (the API's own is a 400).
+        Err(e @ ApiError::ResourceNotFound(_)) => finish(StatusCode::NOT_FOUND, JSON_10, e.body()),
+        Err(e) => error_response(&e),
+    }
+}
+
 async fn handle(
     State(node): State<Arc<Node>>,
     method: Method,
@@ -59,7 +113,11 @@ async fn handle(
     if method == Method::GET {
         return health(&node);
     }
-    match serve(&node, &method, &uri, &headers, body).await {
+    let started = Instant::now();
+    let mut operation = None;
+    let result = serve(&node, &method, &uri, &headers, body, &mut operation).await;
+    let outcome = result.as_ref().map(|_| ()).map_err(ApiError::type_name);
+    let response = match result {
         Ok(bytes) => finish(StatusCode::OK, JSON_10, bytes),
         Err(e) => {
             if e.status() >= 500 {
@@ -69,15 +127,20 @@ async fn handle(
             }
             error_response(&e)
         }
-    }
+    };
+    node.metrics.record(operation, outcome, started.elapsed());
+    response
 }
 
+/// Serves one API request. `operation` is set to the operation's index in
+/// `KNOWN_OPERATIONS` as soon as the target is known, for the caller's metrics.
 async fn serve(
     node: &Node,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
     body: Body,
+    operation: &mut Option<usize>,
 ) -> Result<Vec<u8>, ApiError> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(len) = header("content-length").and_then(|l| l.parse::<u64>().ok()) {
@@ -95,14 +158,16 @@ async fn serve(
             status: 404,
         });
     }
-    let operation = header("x-amz-target")
+    let known = crate::ops::KNOWN_OPERATIONS;
+    let index = header("x-amz-target")
         .and_then(|t| t.strip_prefix(TARGET_PREFIX))
-        .filter(|op| crate::ops::KNOWN_OPERATIONS.contains(op))
+        .and_then(|op| known.iter().position(|k| *k == op))
         .ok_or_else(|| ApiError::UnknownOperation {
             message: "Unknown operation".into(),
             status: 400,
-        })?
-        .to_string();
+        })?;
+    *operation = Some(index);
+    let op_name = known.get(index).copied().unwrap_or_default();
     let auth = shoal_auth::parse_request_auth(headers)?;
     let raw = read_limited(body).await?;
     if node.config.auth == AuthMode::Enforce {
@@ -128,10 +193,14 @@ async fn serve(
     let json: serde_json::Value = serde_json::from_slice(&decoded).map_err(|e| {
         ApiError::Serialization(format!("Could not parse request body into json: {e}"))
     })?;
-    let span = tracing::debug_span!("request", operation = %operation);
+    let span = tracing::debug_span!("request", operation = %op_name);
     let _entered = span.enter();
-    let out = crate::ops::dispatch(node, &operation, &json).await?;
-    serde_json::to_vec(&out).map_err(ApiError::internal)
+    let out = crate::ops::dispatch(node, op_name, &json).await;
+    if let Err(e @ (ApiError::ProvisionedThroughputExceeded(_) | ApiError::Throttling(_))) = &out {
+        let table = json.get("TableName").and_then(|t| t.as_str()).unwrap_or("");
+        node.metrics.throttled(table, index, e.type_name());
+    }
+    serde_json::to_vec(&out?).map_err(ApiError::internal)
 }
 
 /// Reads the body, refusing more than [`MAX_BODY`] bytes whatever Content-Length said.

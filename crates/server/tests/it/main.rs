@@ -15,6 +15,7 @@
 //! - `ttl`: the background sweeper deletes expired items.
 //! - `capacity_rules`: DynamoDB's limits on changing capacity and billing mode, and the
 //!   node's capacity reservations for provisioned tables.
+//! - `metrics`: `GET /metrics` counters after known operations; `shoal admin partitions`.
 
 // A failed unwrap is a failed test; helpers outside `#[test]` fns panic the same way.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -28,6 +29,7 @@ mod conditions;
 mod durability;
 mod index_capacity;
 mod items;
+mod metrics;
 mod protocol;
 mod splits;
 mod table_settings;

@@ -63,6 +63,30 @@ fn scan_keys(server: &Server) -> BTreeSet<String> {
     }
 }
 
+/// `shoal admin partitions TABLE --json` against the server.
+fn partitions(server: &Server) -> Vec<Value> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_shoal"))
+        .args([
+            "admin",
+            "partitions",
+            TABLE,
+            "--endpoint",
+            &server.url,
+            "--json",
+        ])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .output()
+        .expect("run shoal admin");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    report["Partitions"].as_array().unwrap().clone()
+}
+
 fn partition_splits_logged(server: &Server) -> usize {
     server.logs().matches("partition split").count()
 }
@@ -157,8 +181,24 @@ fn raising_5_wcu_to_20000_splits_online_and_keeps_every_item_once() {
     written.extend(during);
 
     // The planner's answer for one partition going to 20,000 WCU: 20 partitions, made
-    // by 19 binary splits.
+    // by 19 binary splits in five generations (20 -> 10+10 -> 5+5 -> 2+3 -> ...): 12
+    // final partitions of generation 4 and 8 of generation 5, 1,000 WCU each.
     assert_eq!(partition_splits_logged(&server), 19, "{}", server.logs());
+    let parts = partitions(&server);
+    assert_eq!(parts.len(), 20);
+    let point = |p: &Value, k: &str| u64::from_str_radix(p[k].as_str().unwrap(), 16).unwrap();
+    assert_eq!(point(&parts[0], "Start"), 0);
+    assert_eq!(point(&parts[19], "End"), u64::MAX);
+    for w in parts.windows(2) {
+        assert_eq!(point(&w[0], "End") + 1, point(&w[1], "Start"));
+    }
+    let generation = |g: u64| parts.iter().filter(|p| p["Generation"] == g).count();
+    assert_eq!((generation(4), generation(5)), (12, 8));
+    for p in &parts {
+        let wcu = p["WriteUnitsPerSecond"].as_f64().unwrap();
+        assert!((wcu - 1000.0).abs() < 1e-6, "{p}");
+        assert!(p["Parent"].is_u64(), "lineage recorded: {p}");
+    }
 
     // After: the new capacity admits writes at once.
     for i in 0..500 {
