@@ -83,6 +83,14 @@ pub struct ThroughputConfig {
     pub node_read_units: u64,
     /// Write units per second, likewise.
     pub node_write_units: u64,
+    /// Admission control on (DynamoDB's behaviour) or off (every request admitted, as
+    /// DynamoDB Local does; capacity is still counted and reported).
+    pub enforce: bool,
+    /// Capacity units per second the node aims to complete; above it the best-effort
+    /// request rate is lowered and on-demand requests beyond it are shed.
+    pub target_work_units: u64,
+    /// Best-effort (on-demand) requests per second admitted at start.
+    pub best_effort_initial_rate: u64,
 }
 
 impl Default for ThroughputConfig {
@@ -90,6 +98,9 @@ impl Default for ThroughputConfig {
         ThroughputConfig {
             node_read_units: 40_000,
             node_write_units: 40_000,
+            enforce: true,
+            target_work_units: 80_000,
+            best_effort_initial_rate: 100_000,
         }
     }
 }
@@ -102,6 +113,9 @@ impl ThroughputConfig {
                 self.node_read_units as f64,
                 self.node_write_units as f64,
             ),
+            target_work_per_sec: self.target_work_units as f64,
+            initial_rate: self.best_effort_initial_rate as f64,
+            min_rate: (self.best_effort_initial_rate as f64).min(100.0),
             ..shoal_admission::NodeConfig::default()
         }
     }
@@ -234,6 +248,12 @@ impl Config {
                     .into(),
             ));
         }
+        if self.throughput.target_work_units == 0 || self.throughput.best_effort_initial_rate == 0 {
+            return Err(ConfigError::Invalid(
+                "throughput.target_work_units and throughput.best_effort_initial_rate must be at least 1"
+                    .into(),
+            ));
+        }
         if self.workers.ttl_interval_secs == 0 || self.workers.maintenance_interval_secs == 0 {
             return Err(ConfigError::Invalid(
                 "worker intervals must be at least 1 second".into(),
@@ -323,6 +343,9 @@ struct LenientWorkers {
 struct LenientThroughput {
     node_read_units: u64,
     node_write_units: u64,
+    enforce: bool,
+    target_work_units: u64,
+    best_effort_initial_rate: u64,
 }
 
 #[cfg(test)]

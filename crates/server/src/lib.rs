@@ -34,6 +34,7 @@ pub mod node;
 pub mod ops;
 pub mod reservation;
 pub mod serve;
+pub mod shedding;
 pub mod splits;
 pub mod throughput;
 pub mod workers;

@@ -11,6 +11,7 @@ use tokio::sync::watch;
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::node::{AuthMode, Node, NodeConfig};
+use crate::shedding::LoadWorker;
 use crate::splits::{SplitPolicy, SplitWorker};
 use crate::workers::{self, IndexWorker, MaintenanceWorker, PurgeWorker, TtlWorker, Wake};
 
@@ -51,6 +52,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {addr}"))?;
     let local = listener.local_addr()?;
+    crate::throughput::set_enforced(config.throughput.enforce);
     let node = Node::new(
         catalog,
         NodeConfig {
@@ -101,6 +103,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             // Heat is measured per interval: one second.
             Duration::from_secs(1),
             Wake::Split,
+            stop_rx.clone(),
+        )),
+        tokio::spawn(workers::run(
+            Arc::clone(&node),
+            LoadWorker::default(),
+            // The best-effort rate moves once per measured second.
+            Duration::from_secs(1),
+            Wake::None,
             stop_rx.clone(),
         )),
         tokio::spawn(workers::run(

@@ -23,6 +23,7 @@
 //! same step that installs them.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -35,6 +36,21 @@ use crate::metrics::TableUsage;
 
 /// DynamoDB's message when a table's provisioned capacity is used up.
 pub const EXCEEDED: &str = "The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.";
+
+/// Whether throughput is enforced on this node (`[throughput] enforce`). Process-wide
+/// because it is a mode of the whole server, set once at start before any request.
+static ENFORCED: AtomicBool = AtomicBool::new(true);
+
+/// Turns admission control on or off for the whole process. Off, every request is
+/// admitted (as DynamoDB Local does) and capacity is still counted and reported.
+pub fn set_enforced(on: bool) {
+    ENFORCED.store(on, Ordering::Relaxed);
+}
+
+/// Whether admission control is on.
+pub fn is_enforced() -> bool {
+    ENFORCED.load(Ordering::Relaxed)
+}
 
 /// Microseconds since the first call (the buckets' clock).
 pub fn now_us() -> u64 {
@@ -166,6 +182,9 @@ impl TableThroughput {
     }
 
     fn admit(&self, partition: u64, read: bool) -> ApiResult<()> {
+        if !is_enforced() {
+            return Ok(());
+        }
         let mut b = self.buckets.lock();
         let committed = b.committed;
         let Some(p) = b.caps.as_mut().and_then(|c| c.partition_mut(partition)) else {

@@ -99,6 +99,7 @@ pub const KNOWN_OPERATIONS: &[&str] = &[
 
 /// Runs one operation on a parsed JSON body.
 pub async fn dispatch(node: &Node, operation: &str, body: &Value) -> ApiResult<Value> {
+    crate::shedding::admit(node, operation, body)?;
     match operation {
         "CreateTable" => tables::create_table(node, body).await,
         "DescribeTable" => tables::describe_table(node, body).await,

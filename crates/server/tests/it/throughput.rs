@@ -143,3 +143,117 @@ fn reads_draw_on_read_capacity_only() {
     );
     assert_eq!(r.status, 200);
 }
+
+/// A best-effort flood on an on-demand table, on a node whose work target it exceeds, is
+/// shed with ThrottlingException, while a provisioned table's writes within its capacity
+/// are all admitted throughout (committed traffic is never shed).
+#[test]
+fn a_best_effort_flood_is_shed_and_committed_writes_keep_their_rate() {
+    let dir = crate::common::temp_dir();
+    let config = dir.path().join("shoal.toml");
+    // The node aims at 200 units/s and admits 50 best-effort requests/s at start.
+    std::fs::write(
+        &config,
+        "[throughput]\ntarget_work_units = 200\nbest_effort_initial_rate = 50\n",
+    )
+    .unwrap();
+    let server = crate::common::Launch::in_memory()
+        .args(&["--config", config.to_str().unwrap()])
+        .start();
+    create(&server, "tp_committed", 5, 20);
+    let r = server.post(
+        "CreateTable",
+        &json!({
+            "TableName": "tp_flood",
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST",
+        }),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let (shed, admitted) = (
+        std::sync::atomic::AtomicU64::new(0),
+        std::sync::atomic::AtomicU64::new(0),
+    );
+    let mut committed = Vec::new();
+    std::thread::scope(|s| {
+        for w in 0..6 {
+            let (server, stop, shed, admitted) = (&server, &stop, &shed, &admitted);
+            s.spawn(move || {
+                let mut n = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let r = server.post(
+                        "PutItem",
+                        &json!({"TableName": "tp_flood",
+                                "Item": {"pk": {"S": format!("f{w}-{n}")}}}),
+                    );
+                    n += 1;
+                    if r.status == 200 {
+                        admitted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        continue;
+                    }
+                    let body = r.json();
+                    assert_eq!(
+                        body["__type"], "com.amazon.coral.service#ThrottlingException",
+                        "{body}"
+                    );
+                    assert_eq!(
+                        body["message"],
+                        "Rate of requests exceeds the allowed throughput."
+                    );
+                    shed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            });
+        }
+        // The committed table writes 20 one-unit items per second, its provisioned rate,
+        // for six seconds while the flood runs.
+        let start = std::time::Instant::now();
+        for i in 0..120u32 {
+            let due = start + Duration::from_millis(50) * i;
+            if let Some(wait) = due.checked_duration_since(std::time::Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            let r = server.post(
+                "PutItem",
+                &json!({"TableName": "tp_committed", "Item": {"pk": {"S": format!("c{i}")}}}),
+            );
+            committed.push((r.status, String::from_utf8_lossy(&r.body).to_string()));
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    for (status, body) in &committed {
+        assert_eq!(*status, 200, "a committed write was refused: {body}");
+    }
+    let shed = shed.into_inner();
+    assert!(shed > 0, "the flood was never shed");
+    assert!(admitted.into_inner() > 0, "the flood was shed entirely");
+    // The limiter followed the measured work: raised while under the target, lowered
+    // once the admitted flood pushed the node past it.
+    assert!(
+        server.logs().contains("best-effort request rate lowered"),
+        "{}",
+        server.logs()
+    );
+}
+
+#[test]
+fn with_enforcement_off_nothing_is_throttled_and_capacity_is_still_reported() {
+    let dir = crate::common::temp_dir();
+    let config = dir.path().join("shoal.toml");
+    std::fs::write(&config, "[throughput]\nenforce = false\n").unwrap();
+    let server = crate::common::Launch::in_memory()
+        .args(&["--config", config.to_str().unwrap()])
+        .start();
+    create(&server, "tp_free", 1, 1);
+    // 30 writes of 98 units on a 1 WCU table: ten times its burst, all admitted.
+    for i in 0..30 {
+        let r = server.post(
+            "PutItem",
+            &json!({"TableName": "tp_free", "Item": big_item(&format!("k{i}")),
+                    "ReturnConsumedCapacity": "TOTAL"}),
+        );
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        assert_eq!(r.json()["ConsumedCapacity"]["CapacityUnits"], 98.0);
+    }
+}
