@@ -8,9 +8,11 @@
 //!   already hold it to what the table reserved on the node.
 //! - Work is the capacity units every table consumed (committed and best-effort), read
 //!   from the tables' usage counters once per interval by [`LoadWorker`].
-//! - The best-effort read and write unit limits (node capacity minus reservations) are
-//!   drawn with one unit per item a request names: the exact units are known only
-//!   after the request ran, and the partitions' buckets charge those.
+//! - Best-effort requests draw only on the adaptive request rate, not on a static share
+//!   of the node's unit capacity: that figure bounds what the node *promises* to
+//!   provisioned tables (reservations), while what it can actually serve is measured.
+//!   The exact units of each request are charged to its partition's buckets, which
+//!   hold DynamoDB's per-partition ceilings.
 //!
 //! When `[throughput] enforce = false` nothing is admitted or shed anywhere (see
 //! [`crate::throughput::set_enforced`]), as with DynamoDB Local.
@@ -32,12 +34,18 @@ pub const THROTTLED: &str = "Rate of requests exceeds the allowed throughput.";
 /// Admits a data-plane request at the door, or sheds it when it is best-effort (names
 /// an on-demand table) and the node's best-effort rate is used up.
 pub fn admit(node: &Node, operation: &str, body: &Value) -> ApiResult<()> {
-    let read = match operation {
-        "GetItem" | "Query" | "Scan" | "BatchGetItem" => true,
-        "PutItem" | "UpdateItem" | "DeleteItem" | "BatchWriteItem" => false,
-        _ => return Ok(()),
-    };
-    if !is_enforced() {
+    if !matches!(
+        operation,
+        "GetItem"
+            | "Query"
+            | "Scan"
+            | "BatchGetItem"
+            | "PutItem"
+            | "UpdateItem"
+            | "DeleteItem"
+            | "BatchWriteItem"
+    ) || !is_enforced()
+    {
         return Ok(());
     }
     let on_demand = |name: &str| {
@@ -45,37 +53,19 @@ pub fn admit(node: &Node, operation: &str, body: &Value) -> ApiResult<()> {
             .get(name)
             .is_some_and(|t| t.meta.billing_mode == BillingMode::PayPerRequest)
     };
-    let (best_effort, items) = match body.get("TableName").and_then(Value::as_str) {
-        Some(name) => (on_demand(name), 1.0),
-        None => match body.get("RequestItems").and_then(Value::as_object) {
-            Some(tables) => (
-                tables.keys().any(|t| on_demand(t)),
-                tables
-                    .values()
-                    .map(|v| match v {
-                        Value::Array(a) => a.len(),
-                        Value::Object(o) => {
-                            o.get("Keys").and_then(Value::as_array).map_or(1, Vec::len)
-                        }
-                        _ => 1,
-                    })
-                    .sum::<usize>()
-                    .max(1) as f64,
-            ),
-            None => (false, 1.0),
-        },
+    let best_effort = match body.get("TableName").and_then(Value::as_str) {
+        Some(name) => on_demand(name),
+        None => body
+            .get("RequestItems")
+            .and_then(Value::as_object)
+            .is_some_and(|tables| tables.keys().any(|t| on_demand(t))),
     };
     if !best_effort {
         return Ok(());
     }
-    let cost = if read {
-        Cost::read(items)
-    } else {
-        Cost::write(items)
-    };
     node.admission
         .lock()
-        .admit(TrafficClass::BestEffort, cost, now_us())
+        .admit(TrafficClass::BestEffort, Cost::default(), now_us())
         .map_err(|_| ApiError::Throttling(THROTTLED.into()))
 }
 
