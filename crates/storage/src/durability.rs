@@ -9,10 +9,10 @@
 //! write becomes visible, so readers learn which ticket covers what they read without
 //! taking a lock.
 //!
-//! Gathering: the journal is locked during an fsync, so writers that arrive meanwhile
-//! queue up. Before each sync the committer waits (briefly, bounded) until the writers
-//! already inside the write path have committed, so that one fsync covers all of them
-//! instead of one or two.
+//! Batching comes from the sync itself: the journal is not locked while the disk syncs
+//! (see `JournalSync` in store.rs), so writers keep committing during an fsync and the
+//! next fsync covers all of them. The committer never waits to gather writers (measured:
+//! a 1 ms gathering wait set the floor of every write's latency).
 //!
 //! Waiting is a plain [`Future`] so the crate needs no async runtime; the committer wakes
 //! the wakers of every ticket it made durable.
@@ -37,7 +37,6 @@ pub struct Durability {
     /// Reserved tickets whose batches are not in the journal yet.
     pending: Mutex<std::collections::BTreeSet<u64>>,
     /// Writers inside the write path (reserved or about to reserve).
-    in_flight: AtomicU64,
     durable: AtomicU64,
     failed: Mutex<Option<String>>,
     waiters: Mutex<Vec<(u64, Waker)>>,
@@ -61,7 +60,6 @@ impl Durability {
         Arc::new(Durability {
             issued: AtomicU64::new(0),
             pending: Mutex::new(std::collections::BTreeSet::new()),
-            in_flight: AtomicU64::new(0),
             durable: AtomicU64::new(0),
             failed: Mutex::new(None),
             waiters: Mutex::new(Vec::new()),
@@ -70,12 +68,6 @@ impl Durability {
             durable_cv: Condvar::new(),
             stop: AtomicBool::new(false),
         })
-    }
-
-    /// Announces a writer entering the write path (see "Gathering" above).
-    pub(crate) fn enter(self: &Arc<Self>) -> InFlight {
-        self.in_flight.fetch_add(1, Ordering::AcqRel);
-        InFlight(Arc::clone(self))
     }
 
     /// Reserves the ticket of a batch about to be committed. It must be completed (also
@@ -149,7 +141,7 @@ impl Durability {
     }
 
     /// The committer loop: runs on its own thread until [`Durability::shutdown`].
-    pub(crate) fn run_committer(&self, sync: impl Fn() -> std::result::Result<(), String>) {
+    pub(crate) fn run_committer(&self, mut sync: impl FnMut() -> std::result::Result<(), String>) {
         loop {
             {
                 let mut pending = self.work.lock();
@@ -160,14 +152,6 @@ impl Durability {
                     return;
                 }
                 *pending = false;
-            }
-            // Let the writers already in the write path commit first (bounded).
-            let deadline = std::time::Instant::now() + GATHER_MAX;
-            while self.in_flight.load(Ordering::Acquire) > 0
-                && std::time::Instant::now() < deadline
-                && !self.stop.load(Ordering::Acquire)
-            {
-                std::thread::sleep(GATHER_STEP);
             }
             let target = self.syncable();
             if target <= self.durable.load(Ordering::Acquire) {
@@ -228,20 +212,6 @@ impl Durability {
             self.issued.load(Ordering::Acquire),
             self.durable.load(Ordering::Acquire),
         )
-    }
-}
-
-/// Longest a sync waits for writers in flight to join it.
-const GATHER_MAX: std::time::Duration = std::time::Duration::from_millis(1);
-/// How often the committer looks again while gathering.
-const GATHER_STEP: std::time::Duration = std::time::Duration::from_micros(20);
-
-/// A writer inside the write path; leaving (drop) lets the committer stop gathering.
-pub(crate) struct InFlight(Arc<Durability>);
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

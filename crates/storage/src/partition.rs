@@ -113,6 +113,12 @@ pub struct Partition {
     /// Ticket of the latest committed write; readers wait for it so they never return a
     /// write that a crash could still take back.
     last_ticket: AtomicU64,
+    /// Latest ticket of the writes to the points hashing to each slot: a point read
+    /// waits only for writes that could have touched its item (or collide with it),
+    /// not for every write of the partition.
+    point_tickets: Box<[AtomicU64]>,
+    /// Tickets inherited from a split parent, which the point slots do not know.
+    inherited_ticket: AtomicU64,
     last_seq: AtomicU64,
     items: AtomicI64,
     bytes: AtomicI64,
@@ -219,6 +225,8 @@ impl Partition {
             write_lock: Mutex::new(stats.last_seq + 1),
             derived: RwLock::new(None),
             last_ticket: AtomicU64::new(0),
+            point_tickets: (0..POINT_SLOTS).map(|_| AtomicU64::new(0)).collect(),
+            inherited_ticket: AtomicU64::new(0),
             last_seq: AtomicU64::new(stats.last_seq),
             items: AtomicI64::new(stats.items as i64),
             bytes: AtomicI64::new(stats.bytes as i64),
@@ -258,6 +266,16 @@ impl Partition {
         }
     }
 
+    /// Like [`Partition::read_ticket`], for a reader of the single item at `point`: it
+    /// covers every write that could have touched that item, and usually fewer others.
+    pub fn read_ticket_for(&self, point: u64) -> Ticket {
+        if self.successors.get().is_some() {
+            return self.read_ticket();
+        }
+        let slot = self.point_tickets[point_slot(point)].load(Ordering::Acquire);
+        Ticket(slot.max(self.inherited_ticket.load(Ordering::Acquire)))
+    }
+
     /// Where the partition sits.
     pub fn desc(&self) -> &PartitionDesc {
         &self.desc
@@ -295,7 +313,6 @@ impl Partition {
         decide: impl FnOnce(Option<&Item>) -> std::result::Result<Change, E>,
     ) -> std::result::Result<Written, E> {
         let key = self.data_key(point, suffix);
-        let _in_flight = self.inner.durability.enter();
         let mut next_seq = self.write_lock.lock();
         if self.successors.get().is_some() {
             drop(next_seq);
@@ -366,6 +383,7 @@ impl Partition {
         // the write also sees a ticket that covers it (see `read_ticket`).
         let ticket = self.inner.durability.reserve();
         self.last_ticket.store(ticket.0, Ordering::Release);
+        self.point_tickets[point_slot(point)].fetch_max(ticket.0, Ordering::AcqRel);
         let committed = batch.commit();
         self.inner.durability.complete(ticket);
         committed.map_err(crate::Error::from)?;
@@ -494,6 +512,15 @@ impl Partition {
         }
         Ok(out)
     }
+}
+
+/// Slots of [`Partition::read_ticket_for`]: enough that unrelated hot points rarely
+/// share one, small enough (4 KB) for thousands of partitions.
+const POINT_SLOTS: usize = 512;
+
+fn point_slot(point: u64) -> usize {
+    // Points are hashes, so their low bits are evenly spread.
+    (point as usize) & (POINT_SLOTS - 1)
 }
 
 /// The point of a data key (`table id | point | suffix`).

@@ -71,9 +71,10 @@ impl Store {
             .name("shoal-commit".into())
             .spawn(move || {
                 let db = committer_inner.db.clone();
+                let mut journal = JournalSync::new(config.path.clone());
                 committer_inner
                     .durability
-                    .run_committer(|| db.persist(PersistMode::SyncData).map_err(|e| e.to_string()));
+                    .run_committer(|| journal.sync(&db).map_err(|e| e.to_string()));
             })
             .map_err(|e| Error::Engine(fjall::Error::Io(e)))?;
         Ok(Store {
@@ -291,6 +292,61 @@ impl Store {
     /// Bytes the database occupies on disk.
     pub fn disk_space(&self) -> u64 {
         self.inner.db.disk_space().unwrap_or(0)
+    }
+}
+
+/// Makes the journal durable for the group committer without holding the engine's
+/// journal lock during the fsync: the lock is held only to hand the buffered journal to
+/// the OS (`PersistMode::Buffer`), then the active journal file is fsynced through a
+/// handle of our own, so writers keep appending to the journal while the disk syncs.
+///
+/// fjall keeps its journals as `<db>/<n>.jnl`, the active one being the highest `n`;
+/// a rotation fsyncs the journal it seals, so a write flushed into a journal that is
+/// sealed before our fsync is durable either way.
+struct JournalSync {
+    dir: PathBuf,
+    active: Option<(u64, std::fs::File)>,
+}
+
+impl JournalSync {
+    fn new(dir: PathBuf) -> Self {
+        JournalSync { dir, active: None }
+    }
+
+    fn sync(&mut self, db: &Database) -> Result<()> {
+        db.persist(PersistMode::Buffer)?;
+        let io = |e| Error::Engine(fjall::Error::Io(e));
+        let mut id = match &self.active {
+            Some((id, _)) => *id,
+            None => self.newest().map_err(io)?,
+        };
+        while self.dir.join(format!("{}.jnl", id + 1)).exists() {
+            id += 1;
+        }
+        if self.active.as_ref().map(|(a, _)| *a) != Some(id) {
+            let file = std::fs::File::open(self.dir.join(format!("{id}.jnl"))).map_err(io)?;
+            self.active = Some((id, file));
+        }
+        match &self.active {
+            Some((_, file)) => file.sync_data().map_err(io),
+            None => Ok(()),
+        }
+    }
+
+    /// The highest journal number in the directory.
+    fn newest(&self) -> std::io::Result<u64> {
+        let mut newest = 0;
+        for entry in std::fs::read_dir(&self.dir)? {
+            let name = entry?.file_name();
+            let n = name
+                .to_str()
+                .and_then(|n| n.strip_suffix(".jnl"))
+                .and_then(|n| n.parse::<u64>().ok());
+            if let Some(n) = n {
+                newest = newest.max(n);
+            }
+        }
+        Ok(newest)
     }
 }
 
