@@ -151,7 +151,7 @@ pub async fn batch_get_item(node: &Node, body: &Value) -> ApiResult<Value> {
                         continue;
                     }
                     let item = partition.get(point, &suffix)?;
-                    ticket = ticket.max(partition.read_ticket());
+                    ticket = ticket.max(partition.read_ticket_for(point));
                     let b = item.as_ref().map(size::item_size).unwrap_or(0);
                     g.table
                         .throughput
