@@ -34,8 +34,6 @@
 //! Contract: `now_us` only grows across calls (an earlier value counts as no time
 //! passing). `reserve`/`release` take effect at the latest `now_us` seen.
 
-use std::collections::HashMap;
-
 use crate::{
     sane, CapacityExceeded, Error, Result, Shed, ShedReason, Throttled, Throughput, TokenBucket,
     EPSILON,
@@ -247,7 +245,7 @@ pub struct NodeStats {
 #[derive(Debug, Clone)]
 pub struct NodeAdmission {
     config: NodeConfig,
-    reservations: HashMap<u64, Throughput>,
+    reservations: crate::IdMap<Throughput>,
     reserved: Throughput,
     max_rate: f64,
     requests: TokenBucket,
@@ -266,7 +264,7 @@ impl NodeAdmission {
         let burst = config.burst_seconds;
         Ok(Self {
             config,
-            reservations: HashMap::new(),
+            reservations: crate::IdMap::default(),
             reserved: Throughput::default(),
             max_rate: config.initial_rate,
             requests: TokenBucket::with_burst(config.initial_rate, burst, now_us),

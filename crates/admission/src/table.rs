@@ -8,8 +8,6 @@
 //! partition's burst (cut to its new cap) and debt; a split hands the parent's balance to
 //! its children by share, so a split neither creates nor forgives capacity.
 
-use std::collections::HashMap;
-
 use crate::{BillingMode, Error, PartitionCapacity, PartitionLimits, Result, Throughput};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -23,7 +21,7 @@ struct Entry {
 pub struct TableCapacity {
     mode: BillingMode,
     limits: PartitionLimits,
-    partitions: HashMap<u64, Entry>,
+    partitions: crate::IdMap<Entry>,
 }
 
 fn check_shares(shares: &[(u64, f64)]) -> Result<Vec<(u64, f64)>> {
@@ -198,7 +196,7 @@ impl TableCapacity {
     /// parent's balance on.
     pub fn set_partitions(&mut self, shares: &[(u64, f64)], now_us: u64) -> Result<()> {
         let shares = check_shares(shares)?;
-        let mut next = HashMap::with_capacity(shares.len());
+        let mut next = crate::IdMap::with_capacity_and_hasher(shares.len(), Default::default());
         for (id, share) in shares {
             let entry = match self.partitions.remove(&id) {
                 Some(mut e) => {

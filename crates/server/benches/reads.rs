@@ -119,6 +119,31 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
 
+    // Admission control's share of a GetItem (issue 5: under 2%): the work every
+    // best-effort GetItem does for it (node limiter, partition buckets, charge), against
+    // a whole GetItem through `dispatch` (without HTTP, which only adds to the total).
+    let mut g = c.benchmark_group("admission");
+    let table = node.catalog.get("query_bench").expect("table");
+    let pid = table.partitions[0].desc().id;
+    let get = json!({"TableName": "query_bench",
+                     "Key": {"pk": {"S": "user00000042"}, "sk": {"N": "7"}}});
+    g.bench_function("admission_of_one_get_item", |b| {
+        // Far more requests per second than the limits allow: most are refused here,
+        // which costs the same checks as an admission.
+        b.iter(|| {
+            let shed = shoal::shedding::admit_table(&node, &table);
+            let throttled = table.throughput.admit_read(pid);
+            table.throughput.charge_read(pid, 0.5);
+            std::hint::black_box((shed.is_ok(), throttled.is_ok()))
+        })
+    });
+    g.bench_function("get_item_without_admission", |b| {
+        shoal::throughput::set_enforced(false);
+        b.iter(|| rt.block_on(call(&node, "GetItem", get.clone())));
+        shoal::throughput::set_enforced(true);
+    });
+    g.finish();
+
     let n: u64 = std::env::var("SHOAL_BENCH_SCAN_ITEMS")
         .ok()
         .and_then(|v| v.parse().ok())

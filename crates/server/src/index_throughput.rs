@@ -22,8 +22,6 @@
 //! are not DELETING (CREATING ones included: writes maintain them while they backfill),
 //! keyed by index id, at the rates of that definition.
 
-use std::collections::HashMap;
-
 use parking_lot::Mutex;
 use shoal_admission::{BillingMode, PartitionLimits, TableCapacity, Throughput};
 
@@ -49,7 +47,7 @@ struct IndexBuckets {
 /// The GSI buckets of one table. See the module docs.
 #[derive(Debug, Default)]
 pub struct IndexThroughput {
-    buckets: Mutex<HashMap<u64, IndexBuckets>>,
+    buckets: Mutex<shoal_admission::IdMap<IndexBuckets>>,
 }
 
 fn limits() -> PartitionLimits {

@@ -69,6 +69,18 @@ pub fn admit(node: &Node, operation: &str, body: &Value) -> ApiResult<()> {
         .map_err(|_| ApiError::Throttling(THROTTLED.into()))
 }
 
+/// [`admit`] for a request whose table the caller already looked up (GetItem, the
+/// hottest path, looks it up once).
+pub fn admit_table(node: &Node, table: &crate::catalog::Table) -> ApiResult<()> {
+    if table.meta.billing_mode != BillingMode::PayPerRequest || !is_enforced() {
+        return Ok(());
+    }
+    node.admission
+        .lock()
+        .admit(TrafficClass::BestEffort, Cost::default(), now_us())
+        .map_err(|_| ApiError::Throttling(THROTTLED.into()))
+}
+
 /// Once per interval: reports the work the node completed to the best-effort limiter,
 /// which raises or lowers the best-effort request rate.
 #[derive(Debug, Default)]

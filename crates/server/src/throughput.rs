@@ -22,7 +22,6 @@
 //! hands the parent's buckets to its children ([`TableThroughput::apply_split`]) in the
 //! same step that installs them.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -74,7 +73,7 @@ struct Buckets {
     caps: Option<TableCapacity>,
     committed: bool,
     /// Read and write units per partition since the last [`TableThroughput::take_heat`].
-    heat: HashMap<u64, Throughput>,
+    heat: shoal_admission::IdMap<Throughput>,
 }
 
 fn mode_of(meta: &TableMeta) -> Option<BillingMode> {
@@ -122,7 +121,7 @@ impl TableThroughput {
             buckets: Mutex::new(Buckets {
                 caps: buckets,
                 committed: meta.billing_mode == catalog::BillingMode::Provisioned,
-                heat: HashMap::new(),
+                heat: shoal_admission::IdMap::default(),
             }),
             usage: TableUsage::default(),
         })
@@ -260,7 +259,7 @@ impl TableThroughput {
 
 impl TableThroughput {
     /// The units each partition consumed since the last call, and resets them.
-    pub fn take_heat(&self) -> HashMap<u64, Throughput> {
+    pub fn take_heat(&self) -> shoal_admission::IdMap<Throughput> {
         std::mem::take(&mut self.buckets.lock().heat)
     }
 

@@ -195,12 +195,12 @@ async fn serve(
     })?;
     let span = tracing::debug_span!("request", operation = %op_name);
     let _entered = span.enter();
-    let out = crate::ops::dispatch(node, op_name, &json).await;
+    let out = crate::ops::dispatch_bytes(node, op_name, &json).await;
     if let Err(e @ (ApiError::ProvisionedThroughputExceeded(_) | ApiError::Throttling(_))) = &out {
         let table = json.get("TableName").and_then(|t| t.as_str()).unwrap_or("");
         node.metrics.throttled(table, index, e.type_name());
     }
-    serde_json::to_vec(&out?).map_err(ApiError::internal)
+    out
 }
 
 /// Reads the body, refusing more than [`MAX_BODY`] bytes whatever Content-Length said.

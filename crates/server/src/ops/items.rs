@@ -478,6 +478,42 @@ pub async fn update_item(node: &Node, body: &Value) -> ApiResult<Value> {
 
 /// GetItem.
 pub async fn get_item(node: &Node, body: &Value) -> ApiResult<Value> {
+    let (item, consumed) = read_item(node, body).await?;
+    let mut out = Map::new();
+    if let Some(item) = item {
+        out.insert("Item".into(), json::item_to_json(&item));
+    }
+    if let Some(c) = consumed {
+        out.insert("ConsumedCapacity".into(), c);
+    }
+    Ok(Value::Object(out))
+}
+
+/// GetItem, answered as the response body's bytes: the item is written straight from
+/// its attributes, without building a JSON tree first (the hottest response of all;
+/// measured, the tree and its serialisation were ~5% of the server's CPU under a
+/// GetItem load).
+pub async fn get_item_bytes(node: &Node, body: &Value) -> ApiResult<Vec<u8>> {
+    let (item, consumed) = read_item(node, body).await?;
+    let mut out = Vec::with_capacity(256);
+    out.push(b'{');
+    if let Some(item) = &item {
+        out.extend_from_slice(b"\"Item\":");
+        json::write_item_json(item, &mut out);
+    }
+    if let Some(c) = consumed {
+        if item.is_some() {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\"ConsumedCapacity\":");
+        serde_json::to_writer(&mut out, &c).map_err(ApiError::internal)?;
+    }
+    out.push(b'}');
+    Ok(out)
+}
+
+/// GetItem's work: the (projected) item, if any, and the `ConsumedCapacity` member.
+async fn read_item(node: &Node, body: &Value) -> ApiResult<(Option<Item>, Option<Value>)> {
     let mut input = Input::new(body)?;
     let name = input.table_name("TableName", "tableName")?;
     let consumed = ReturnConsumed::parse(&mut input)?;
@@ -490,6 +526,7 @@ pub async fn get_item(node: &Node, body: &Value) -> ApiResult<Value> {
         return Err(ApiError::internal("validated members missing"));
     };
     let table = node.catalog.require(name)?;
+    crate::shedding::admit_table(node, &table)?;
     let (_, point, suffix) = read_key(&mut input, &table)?;
     let ex = expressions(
         &input,
@@ -511,16 +548,9 @@ pub async fn get_item(node: &Node, body: &Value) -> ApiResult<Value> {
     node.durable(ticket).await?;
     let units = read_units(item.as_ref().map(size::item_size).unwrap_or(0), consistent);
     table.throughput.charge_read(partition.desc().id, units);
-    let mut out = Map::new();
-    if let Some(item) = item {
-        let item = match &ex.projection {
-            Some(p) => p.apply(&item),
-            None => item,
-        };
-        out.insert("Item".into(), json::item_to_json(&item));
-    }
-    if let Some(c) = consumed.member(name, units, true) {
-        out.insert("ConsumedCapacity".into(), c);
-    }
-    Ok(Value::Object(out))
+    let item = item.map(|item| match &ex.projection {
+        Some(p) => p.apply(&item),
+        None => item,
+    });
+    Ok((item, consumed.member(name, units, true)))
 }

@@ -97,9 +97,22 @@ pub const KNOWN_OPERATIONS: &[&str] = &[
     "UpdateTimeToLive",
 ];
 
+/// Like [`dispatch`], with the response body serialised; operations that can write
+/// their response directly do so.
+pub async fn dispatch_bytes(node: &Node, operation: &str, body: &Value) -> ApiResult<Vec<u8>> {
+    if operation == "GetItem" {
+        // Sheds at its table lookup (`shedding::admit_table`).
+        return items::get_item_bytes(node, body).await;
+    }
+    let out = dispatch(node, operation, body).await?;
+    serde_json::to_vec(&out).map_err(ApiError::internal)
+}
+
 /// Runs one operation on a parsed JSON body.
 pub async fn dispatch(node: &Node, operation: &str, body: &Value) -> ApiResult<Value> {
-    crate::shedding::admit(node, operation, body)?;
+    if operation != "GetItem" {
+        crate::shedding::admit(node, operation, body)?;
+    }
     match operation {
         "CreateTable" => tables::create_table(node, body).await,
         "DescribeTable" => tables::describe_table(node, body).await,
