@@ -106,6 +106,35 @@ pub fn record_decrease(last: &mut Option<f64>, count: &mut u32, now: f64) {
     *last = Some(now);
 }
 
+/// A table's or a global index's history of capacity changes.
+pub struct History<'a> {
+    /// `LastIncreaseDateTime`.
+    pub last_increase: &'a mut Option<f64>,
+    /// `LastDecreaseDateTime`.
+    pub last_decrease: &'a mut Option<f64>,
+    /// Decreases counted in the UTC day of `last_decrease`.
+    pub decreases_today: &'a mut u32,
+}
+
+/// Records a change of provisioned units from `old` to `new` (read, write) at `now`: a
+/// decrease of either is checked against DynamoDB's limits and counted, an increase of
+/// either is stamped. Refused, nothing is recorded.
+pub fn record_change(
+    h: History<'_>,
+    old: (u64, u64),
+    new: (u64, u64),
+    now: f64,
+) -> Result<(), DecreaseRefused> {
+    if new.0 < old.0 || new.1 < old.1 {
+        check_decrease(*h.last_decrease, *h.decreases_today, now)?;
+        record_decrease(h.last_decrease, h.decreases_today, now);
+    }
+    if new.0 > old.0 || new.1 > old.1 {
+        *h.last_increase = Some(now);
+    }
+    Ok(())
+}
+
 /// A switch to PAY_PER_REQUEST refused by the rolling limit.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SwitchRefused {

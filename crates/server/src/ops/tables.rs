@@ -1064,17 +1064,13 @@ pub async fn update_table(node: &Node, body: &Value) -> ApiResult<Value> {
             // Only a change between provisioned values is an increase or a decrease; the
             // first values after a switch from on demand are neither.
             if m.billing_mode == BillingMode::Provisioned {
-                if r < m.read_capacity || w < m.write_capacity {
-                    provisioning::check_decrease(m.last_decrease, m.decreases_today, now)?;
-                    provisioning::record_decrease(
-                        &mut m.last_decrease,
-                        &mut m.decreases_today,
-                        now,
-                    );
-                }
-                if r > m.read_capacity || w > m.write_capacity {
-                    m.last_increase = Some(now);
-                }
+                let old = (m.read_capacity, m.write_capacity);
+                let history = provisioning::History {
+                    last_increase: &mut m.last_increase,
+                    last_decrease: &mut m.last_decrease,
+                    decreases_today: &mut m.decreases_today,
+                };
+                provisioning::record_change(history, old, (r, w), now)?;
             }
             m.read_capacity = r;
             m.write_capacity = w;
@@ -1367,17 +1363,13 @@ fn apply_gsi_updates(
                         )));
                     }
                     check_units((r, w), &format!("index {name}"))?;
-                    if r < g.read_capacity || w < g.write_capacity {
-                        provisioning::check_decrease(g.last_decrease, g.decreases_today, now)?;
-                        provisioning::record_decrease(
-                            &mut g.last_decrease,
-                            &mut g.decreases_today,
-                            now,
-                        );
-                    }
-                    if r > g.read_capacity || w > g.write_capacity {
-                        g.last_increase = Some(now);
-                    }
+                    let old = (g.read_capacity, g.write_capacity);
+                    let history = provisioning::History {
+                        last_increase: &mut g.last_increase,
+                        last_decrease: &mut g.last_decrease,
+                        decreases_today: &mut g.decreases_today,
+                    };
+                    provisioning::record_change(history, old, (r, w), now)?;
                 } else {
                     check_units((r, w), &format!("index {name}"))?;
                 }

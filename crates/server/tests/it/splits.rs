@@ -87,6 +87,27 @@ fn partitions(server: &Server) -> Vec<Value> {
     report["Partitions"].as_array().unwrap().clone()
 }
 
+/// A server started with `config` (TOML) and an on-demand table [`TABLE`] on it.
+fn on_demand_table(config: &str) -> (tempfile::TempDir, Server) {
+    let dir = temp_dir();
+    let path = dir.path().join("shoal.toml");
+    std::fs::write(&path, config).unwrap();
+    let server = Launch::in_memory()
+        .args(&["--config", path.to_str().unwrap()])
+        .start();
+    let r = server.post(
+        "CreateTable",
+        &json!({
+            "TableName": TABLE,
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST",
+        }),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    (dir, server)
+}
+
 fn partition_splits_logged(server: &Server) -> usize {
     server.logs().matches("partition split").count()
 }
@@ -233,27 +254,10 @@ fn raising_5_wcu_to_20000_splits_online_and_keeps_every_item_once() {
 
 #[test]
 fn a_hot_on_demand_partition_splits_for_heat_and_keeps_every_item() {
-    let dir = temp_dir();
-    let config = dir.path().join("shoal.toml");
     // Hot means 0.5% of the 1,000 WCU ceiling (5 write units per second) for 2 seconds.
-    std::fs::write(
-        &config,
+    let (_dir, server) = on_demand_table(
         "[storage]\non_demand_partitions = 1\nheat_split_fraction = 0.005\nheat_split_secs = 2\n",
-    )
-    .unwrap();
-    let server = Launch::in_memory()
-        .args(&["--config", config.to_str().unwrap()])
-        .start();
-    let r = server.post(
-        "CreateTable",
-        &json!({
-            "TableName": TABLE,
-            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-            "BillingMode": "PAY_PER_REQUEST",
-        }),
     );
-    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let mut written = BTreeSet::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     // One partition splits into two, then both split again: three splits.
@@ -276,26 +280,8 @@ fn a_hot_on_demand_partition_splits_for_heat_and_keeps_every_item() {
 
 #[test]
 fn a_partition_past_the_size_limit_splits() {
-    let dir = temp_dir();
-    let config = dir.path().join("shoal.toml");
-    std::fs::write(
-        &config,
-        "[storage]\non_demand_partitions = 1\npartition_split_bytes = 1048576\n",
-    )
-    .unwrap();
-    let server = Launch::in_memory()
-        .args(&["--config", config.to_str().unwrap()])
-        .start();
-    let r = server.post(
-        "CreateTable",
-        &json!({
-            "TableName": TABLE,
-            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-            "BillingMode": "PAY_PER_REQUEST",
-        }),
-    );
-    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let (_dir, server) =
+        on_demand_table("[storage]\non_demand_partitions = 1\npartition_split_bytes = 1048576\n");
     // 400 items of about 4 KB: 1.6 MB, so the one partition must become two (of about
     // 0.8 MB each, under the limit).
     let mut written = BTreeSet::new();
