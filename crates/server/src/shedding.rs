@@ -63,10 +63,7 @@ pub fn admit(node: &Node, operation: &str, body: &Value) -> ApiResult<()> {
     if !best_effort {
         return Ok(());
     }
-    node.admission
-        .lock()
-        .admit(TrafficClass::BestEffort, Cost::default(), now_us())
-        .map_err(|_| ApiError::Throttling(THROTTLED.into()))
+    admit_best_effort(node)
 }
 
 /// [`admit`] for a request whose table the caller already looked up (GetItem, the
@@ -75,6 +72,11 @@ pub fn admit_table(node: &Node, table: &crate::catalog::Table) -> ApiResult<()> 
     if table.meta.billing_mode != BillingMode::PayPerRequest || !is_enforced() {
         return Ok(());
     }
+    admit_best_effort(node)
+}
+
+/// One best-effort request through the node's limiter.
+fn admit_best_effort(node: &Node) -> ApiResult<()> {
     node.admission
         .lock()
         .admit(TrafficClass::BestEffort, Cost::default(), now_us())

@@ -8,8 +8,7 @@
 
 use aws_sdk_dynamodb::types::{
     BillingMode, GlobalSecondaryIndex, GlobalSecondaryIndexUpdate, KeyType, Projection,
-    ProjectionType, ProvisionedThroughput, ScalarAttributeType, TableDescription,
-    UpdateGlobalSecondaryIndexAction,
+    ProjectionType, ProvisionedThroughput, ScalarAttributeType, UpdateGlobalSecondaryIndexAction,
 };
 use aws_sdk_dynamodb::Client;
 use shoal::ops::provisioning::{long_date, short_date};
@@ -76,16 +75,6 @@ async fn create(
             .global_secondary_indexes(gsi("gsi", units));
     }
     req.send().await.map(|_| ()).map_err(service_error)
-}
-
-async fn describe(c: &Client, name: &str) -> TableDescription {
-    c.describe_table()
-        .table_name(name)
-        .send()
-        .await
-        .unwrap()
-        .table
-        .unwrap()
 }
 
 async fn table_names(c: &Client) -> Vec<String> {

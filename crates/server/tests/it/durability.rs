@@ -11,22 +11,12 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{
     AttributeValue, BillingMode, KeyType, ProvisionedThroughput, ScalarAttributeType,
-    StreamSpecification, StreamViewType, TableClass, TableDescription, Tag,
-    TimeToLiveSpecification, TimeToLiveStatus,
+    StreamSpecification, StreamViewType, TableClass, Tag, TimeToLiveSpecification,
+    TimeToLiveStatus,
 };
 use aws_sdk_dynamodb::Client;
 
 use crate::common::*;
-
-async fn describe(c: &Client, name: &str) -> TableDescription {
-    c.describe_table()
-        .table_name(name)
-        .send()
-        .await
-        .unwrap()
-        .table
-        .unwrap()
-}
 
 async fn all_items(
     c: &Client,

@@ -171,6 +171,19 @@ async fn update(c: &Client, pk: &str, sk: &str, expr: &str, v: Option<&str>) -> 
     parts(out.consumed_capacity.as_ref(), "icx", false)
 }
 
+async fn delete(c: &Client, pk: &str, sk: &str) -> Vec<(String, f64)> {
+    let out = c
+        .delete_item()
+        .table_name("icx")
+        .key("pk", s(pk))
+        .key("sk", s(sk))
+        .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+        .send()
+        .await
+        .unwrap();
+    parts(out.consumed_capacity.as_ref(), "icx", false)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn item_writes_cost_units_on_each_index_they_touch() {
     let srv = Server::start();
@@ -263,17 +276,8 @@ async fn item_writes_cost_units_on_each_index_they_touch() {
     );
 
     tracing::info!("a delete: one write on each index holding the item, per entry size");
-    let out = c
-        .delete_item()
-        .table_name("icx")
-        .key("pk", s("p1"))
-        .key("sk", s("s1"))
-        .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        parts(out.consumed_capacity.as_ref(), "icx", false),
+        delete(&c, "p1", "s1").await,
         expect(&[
             ("total", 5.0),
             ("table", 2.0),
@@ -282,17 +286,8 @@ async fn item_writes_cost_units_on_each_index_they_touch() {
         ])
     );
     tracing::info!("a delete of nothing: the table's minimum, nothing on the indexes");
-    let out = c
-        .delete_item()
-        .table_name("icx")
-        .key("pk", s("p1"))
-        .key("sk", s("s1"))
-        .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        parts(out.consumed_capacity.as_ref(), "icx", false),
+        delete(&c, "p1", "s1").await,
         expect(&[("total", 1.0), ("table", 1.0)])
     );
 }

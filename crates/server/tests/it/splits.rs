@@ -87,6 +87,20 @@ fn partitions(server: &Server) -> Vec<Value> {
     report["Partitions"].as_array().unwrap().clone()
 }
 
+/// Creates [`TABLE`], keyed by the string `pk`, with the billing members given.
+fn create(server: &Server, billing: Value) {
+    let mut body = json!({
+        "TableName": TABLE,
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+    });
+    if let (Some(b), Some(extra)) = (body.as_object_mut(), billing.as_object()) {
+        b.extend(extra.clone());
+    }
+    let r = server.post("CreateTable", &body);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+}
+
 /// A server started with `config` (TOML) and an on-demand table [`TABLE`] on it.
 fn on_demand_table(config: &str) -> (tempfile::TempDir, Server) {
     let dir = temp_dir();
@@ -95,16 +109,7 @@ fn on_demand_table(config: &str) -> (tempfile::TempDir, Server) {
     let server = Launch::in_memory()
         .args(&["--config", path.to_str().unwrap()])
         .start();
-    let r = server.post(
-        "CreateTable",
-        &json!({
-            "TableName": TABLE,
-            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-            "BillingMode": "PAY_PER_REQUEST",
-        }),
-    );
-    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    create(&server, json!({"BillingMode": "PAY_PER_REQUEST"}));
     (dir, server)
 }
 
@@ -116,16 +121,10 @@ fn partition_splits_logged(server: &Server) -> usize {
 fn raising_5_wcu_to_20000_splits_online_and_keeps_every_item_once() {
     let dir = temp_dir();
     let server = Launch::data_dir(dir.path()).start();
-    let r = server.post(
-        "CreateTable",
-        &json!({
-            "TableName": TABLE,
-            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-            "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
-        }),
+    create(
+        &server,
+        json!({"ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}}),
     );
-    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
 
     // Before: writes of one unit each are served from the 1,500 units of burst, then
     // refused.

@@ -240,6 +240,17 @@ pub async fn get_pk(c: &Client, table: &str, pk: &str) -> Option<HashMap<String,
 }
 
 /// The ARN shoal gives a table.
+/// DescribeTable's `Table`.
+pub async fn describe(c: &Client, name: &str) -> aws_sdk_dynamodb::types::TableDescription {
+    c.describe_table()
+        .table_name(name)
+        .send()
+        .await
+        .unwrap()
+        .table
+        .unwrap()
+}
+
 pub fn table_arn(name: &str) -> String {
     format!("arn:aws:dynamodb:us-east-1:000000000000:table/{name}")
 }
