@@ -62,6 +62,9 @@ impl SplitPolicy {
     }
 }
 
+/// Shortest interval over which heat is judged (the worker runs about once a second).
+const HEAT_INTERVAL_US: u64 = 900_000;
+
 /// One split to run: a partition and the ranges of its children, in point order.
 pub type SplitStep = (u64, Vec<(u64, u64)>);
 
@@ -161,7 +164,7 @@ impl SplitWorker {
     /// Partitions that stayed hot long enough, as halving splits.
     fn heat_steps(&mut self, table: &Table, seconds: f64) -> Vec<SplitStep> {
         let heat = table.throughput.take_heat();
-        if table.meta.billing_mode != BillingMode::PayPerRequest || seconds <= 0.0 {
+        if table.meta.billing_mode != BillingMode::PayPerRequest {
             return Vec::new();
         }
         let ceiling = PartitionLimits::default().ceiling();
@@ -195,12 +198,20 @@ impl Worker for SplitWorker {
     }
 
     fn work(&mut self, node: &Node) -> anyhow::Result<WorkerState> {
+        // Heat is judged over whole intervals of about a second: a step that follows a
+        // busy one straight away would otherwise count a few milliseconds as an interval.
         let now = crate::throughput::now_us();
-        let seconds = self
-            .last_heat_us
-            .map(|t| now.saturating_sub(t) as f64 / 1e6)
-            .unwrap_or(0.0);
-        self.last_heat_us = Some(now);
+        let seconds = match self.last_heat_us {
+            Some(t) if now.saturating_sub(t) >= HEAT_INTERVAL_US => {
+                self.last_heat_us = Some(now);
+                now.saturating_sub(t) as f64 / 1e6
+            }
+            Some(_) => 0.0,
+            None => {
+                self.last_heat_us = Some(now);
+                0.0
+            }
+        };
         let mut busy = false;
         let tables = node.catalog.all();
         let live: std::collections::HashSet<u64> = tables
@@ -213,6 +224,9 @@ impl Worker for SplitWorker {
                 .map_err(|e| anyhow::anyhow!("planning {}: {e}", table.meta.name))?;
             if !steps.is_empty() {
                 busy |= Self::run_steps(node, &table, &steps)? > 0;
+                continue;
+            }
+            if seconds <= 0.0 {
                 continue;
             }
             let steps = self.heat_steps(&table, seconds);

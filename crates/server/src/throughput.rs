@@ -70,20 +70,33 @@ pub struct TableThroughput {
 
 #[derive(Debug)]
 struct Buckets {
+    /// `None` only if buckets could not be rebuilt after a split (then nothing is
+    /// refused until the next UpdateTable rebuilds them).
     caps: Option<TableCapacity>,
     committed: bool,
     /// Read and write units per partition since the last [`TableThroughput::take_heat`].
     heat: shoal_admission::IdMap<Throughput>,
 }
 
-fn mode_of(meta: &TableMeta) -> Option<BillingMode> {
-    Some(match meta.billing_mode {
+fn mode_of(meta: &TableMeta) -> BillingMode {
+    match meta.billing_mode {
         catalog::BillingMode::Provisioned => BillingMode::Provisioned(Throughput::new(
             meta.read_capacity as f64,
             meta.write_capacity as f64,
         )),
         catalog::BillingMode::PayPerRequest => BillingMode::PayPerRequest,
-    })
+    }
+}
+
+/// Full buckets for the table as defined now.
+fn fresh(meta: &TableMeta) -> ApiResult<TableCapacity> {
+    TableCapacity::new(
+        mode_of(meta),
+        &shares(meta),
+        PartitionLimits::default(),
+        now_us(),
+    )
+    .map_err(ApiError::internal)
 }
 
 /// A partition's share of the 64-bit point space.
@@ -110,16 +123,9 @@ fn shares(meta: &TableMeta) -> Vec<(u64, f64)> {
 impl TableThroughput {
     /// Buckets for a table as defined now, full (a new or reopened table may burst).
     pub fn new(meta: &TableMeta) -> ApiResult<TableThroughput> {
-        let buckets = match mode_of(meta) {
-            Some(mode) => Some(
-                TableCapacity::new(mode, &shares(meta), PartitionLimits::default(), now_us())
-                    .map_err(ApiError::internal)?,
-            ),
-            None => None,
-        };
         Ok(TableThroughput {
             buckets: Mutex::new(Buckets {
-                caps: buckets,
+                caps: Some(fresh(meta)?),
                 committed: meta.billing_mode == catalog::BillingMode::Provisioned,
                 heat: shoal_admission::IdMap::default(),
             }),
@@ -132,18 +138,12 @@ impl TableThroughput {
     pub fn update(&self, meta: &TableMeta) -> ApiResult<()> {
         let mut b = self.buckets.lock();
         b.committed = meta.billing_mode == catalog::BillingMode::Provisioned;
-        let b = &mut b.caps;
-        match (mode_of(meta), b.as_mut()) {
-            (Some(mode), Some(caps)) => caps.set_mode(mode, now_us()).map_err(ApiError::internal),
-            (Some(mode), None) => {
-                *b = Some(
-                    TableCapacity::new(mode, &shares(meta), PartitionLimits::default(), now_us())
-                        .map_err(ApiError::internal)?,
-                );
-                Ok(())
-            }
-            (None, _) => {
-                *b = None;
+        match b.caps.as_mut() {
+            Some(caps) => caps
+                .set_mode(mode_of(meta), now_us())
+                .map_err(ApiError::internal),
+            None => {
+                b.caps = Some(fresh(meta)?);
                 Ok(())
             }
         }
@@ -151,10 +151,7 @@ impl TableThroughput {
 
     /// Replaces every bucket with full ones for the table as defined now.
     pub fn rebuild(&self, meta: &TableMeta) {
-        let fresh = mode_of(meta).and_then(|mode| {
-            TableCapacity::new(mode, &shares(meta), PartitionLimits::default(), now_us()).ok()
-        });
-        self.buckets.lock().caps = fresh;
+        self.buckets.lock().caps = fresh(meta).ok();
     }
 
     /// Hands a split partition's buckets to its children `(id, share of the table)`:
