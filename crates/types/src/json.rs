@@ -485,7 +485,10 @@ fn write_json_str(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
     let bytes = s.as_bytes();
     let mut run_start = 0;
-    for (i, &c) in bytes.iter().enumerate() {
+    while let Some(i) = next_escape(bytes, run_start) {
+        let c = bytes.get(i).copied().unwrap_or_default();
+        out.extend_from_slice(bytes.get(run_start..i).unwrap_or_default());
+        run_start = i + 1;
         let esc: &[u8] = match c {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -494,21 +497,44 @@ fn write_json_str(s: &str, out: &mut Vec<u8>) {
             b'\t' => b"\\t",
             0x08 => b"\\b",
             0x0c => b"\\f",
-            0x00..=0x1f => b"",
-            _ => continue,
+            _ => {
+                let hi = HEX.get(usize::from(c >> 4)).copied().unwrap_or(b'0');
+                let lo = HEX.get(usize::from(c & 0xf)).copied().unwrap_or(b'0');
+                out.extend_from_slice(&[b'\\', b'u', b'0', b'0', hi, lo]);
+                continue;
+            }
         };
-        out.extend_from_slice(bytes.get(run_start..i).unwrap_or_default());
-        run_start = i + 1;
-        if esc.is_empty() {
-            let hi = HEX.get(usize::from(c >> 4)).copied().unwrap_or(b'0');
-            let lo = HEX.get(usize::from(c & 0xf)).copied().unwrap_or(b'0');
-            out.extend_from_slice(&[b'\\', b'u', b'0', b'0', hi, lo]);
-        } else {
-            out.extend_from_slice(esc);
-        }
+        out.extend_from_slice(esc);
     }
     out.extend_from_slice(bytes.get(run_start..).unwrap_or_default());
     out.push(b'"');
+}
+
+/// Position of the first byte at or after `from` that JSON requires escaped (a control
+/// character, `"` or `\`). Item strings are mostly long runs with nothing to escape, and
+/// every GetItem response writes each of them, so whole 8-byte words are tested at once:
+/// `has_less(w, n)` is the exact "some byte is below n" test for n <= 128, and a byte equal
+/// to `b` is a zero byte of `w ^ splat(b)`.
+fn next_escape(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let has_less = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w & HIGH != 0;
+    let mut i = from;
+    while let Some(word) = bytes.get(i..i + 8) {
+        let mut buf = [0u8; 8];
+        buf.copy_from_slice(word);
+        let w = u64::from_ne_bytes(buf);
+        if has_less(w, 0x20) || has_less(w ^ (ONES * 0x22), 1) || has_less(w ^ (ONES * 0x5c), 1) {
+            break;
+        }
+        i += 8;
+    }
+    bytes
+        .get(i..)
+        .unwrap_or_default()
+        .iter()
+        .position(|&c| c < 0x20 || c == b'"' || c == b'\\')
+        .map(|p| i + p)
 }
 
 #[cfg(test)]

@@ -424,3 +424,27 @@ fn direct_writer_matches_serde_json() {
     write_item_json(&Item::new(), &mut empty);
     assert_eq!(empty, b"{}");
 }
+
+#[test]
+fn string_escaping_matches_serde_json_at_every_offset() {
+    // The writer tests eight bytes at a time; put each byte that needs escaping (and its
+    // neighbours in value, which must not) at every offset of strings around that width.
+    let specials = [
+        "\u{0}", "\u{1f}", " ", "!", "\"", "#", "[", "\\", "]", "\u{7f}", "é", "\n", "😀",
+    ];
+    for len in 0..24 {
+        for at in 0..=len {
+            for special in specials {
+                let mut s: String = "abcdefghijklmnopqrstuvwxyz".chars().take(len).collect();
+                s.insert_str(at, special);
+                let mut out = Vec::new();
+                write_json_str(&s, &mut out);
+                assert_eq!(
+                    String::from_utf8(out).unwrap(),
+                    serde_json::to_string(&s).unwrap(),
+                    "{s:?}"
+                );
+            }
+        }
+    }
+}
