@@ -182,7 +182,7 @@ async fn serve(
         )?;
     }
     let decoded = match header("content-encoding") {
-        Some(enc) if enc.eq_ignore_ascii_case("gzip") => gunzip(&raw)?,
+        Some(enc) if enc.eq_ignore_ascii_case("gzip") => bytes::Bytes::from(gunzip(&raw)?),
         Some(enc) if !enc.is_empty() && !enc.eq_ignore_ascii_case("identity") => {
             return Err(ApiError::Serialization(format!(
                 "Unsupported Content-Encoding: {enc}"
@@ -204,10 +204,11 @@ async fn serve(
 }
 
 /// Reads the body, refusing more than [`MAX_BODY`] bytes whatever Content-Length said.
-async fn read_limited(body: Body) -> Result<Vec<u8>, ApiError> {
+/// The collected body is kept as hyper handed it over (one chunk, not copied).
+async fn read_limited(body: Body) -> Result<bytes::Bytes, ApiError> {
     let limited = http_body_util::Limited::new(body, MAX_BODY);
     match limited.collect().await {
-        Ok(c) => Ok(c.to_bytes().to_vec()),
+        Ok(c) => Ok(c.to_bytes()),
         Err(e) => {
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some()
