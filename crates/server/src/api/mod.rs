@@ -204,7 +204,7 @@ async fn serve(
 }
 
 /// Reads the body, refusing more than [`MAX_BODY`] bytes whatever Content-Length said.
-/// The collected body is kept as hyper handed it over (one chunk, not copied).
+/// The collected `Bytes` are returned as they are, not copied into a new buffer.
 async fn read_limited(body: Body) -> Result<bytes::Bytes, ApiError> {
     let limited = http_body_util::Limited::new(body, MAX_BODY);
     match limited.collect().await {
