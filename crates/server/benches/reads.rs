@@ -20,6 +20,7 @@ fn node(dir: &std::path::Path) -> Arc<Node> {
     let store = Store::open(StoreConfig {
         path: dir.to_path_buf(),
         cache_bytes: 256 << 20,
+        item_cache_bytes: 64 << 20,
     })
     .expect("store");
     let catalog = Catalog::open(store, "us-east-1".into()).expect("catalog");

@@ -50,6 +50,8 @@ pub struct AuthConfig {
 pub struct StorageConfig {
     /// Block cache, MiB.
     pub cache_mb: u64,
+    /// Cache of decoded items of point reads, MiB (0 disables it).
+    pub item_cache_mb: u64,
     /// Partitions of a new on-demand table.
     pub on_demand_partitions: u64,
     /// How long applied log records are kept for streams, exports and restores.
@@ -150,6 +152,7 @@ impl Default for StorageConfig {
     fn default() -> Self {
         StorageConfig {
             cache_mb: 64,
+            item_cache_mb: 64,
             // DynamoDB's new on-demand tables serve 4,000 write and 12,000 read units:
             // four partitions at the per-partition ceilings.
             on_demand_partitions: 4,
@@ -321,6 +324,7 @@ struct LenientAuth {
 #[allow(dead_code)]
 struct LenientStorage {
     cache_mb: u64,
+    item_cache_mb: u64,
     on_demand_partitions: u64,
     log_retention_secs: u64,
     item_collection_limit_bytes: u64,

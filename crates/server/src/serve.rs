@@ -45,6 +45,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let store = Store::open(StoreConfig {
         path: data_dir.join("db"),
         cache_bytes: config.storage.cache_mb * 1024 * 1024,
+        item_cache_bytes: config.storage.item_cache_mb * 1024 * 1024,
     })
     .with_context(|| format!("opening data directory {}", data_dir.display()))?;
     let catalog = Catalog::open(store.clone(), config.region.clone())?;

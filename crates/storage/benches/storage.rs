@@ -23,6 +23,7 @@ fn setup() -> (tempfile::TempDir, Store, Arc<shoal_storage::Partition>) {
     let store = Store::open(StoreConfig {
         path: dir.path().to_path_buf(),
         cache_bytes: 64 << 20,
+        item_cache_bytes: 64 << 20,
     })
     .expect("open");
     let p = store

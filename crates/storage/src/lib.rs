@@ -25,6 +25,7 @@
 //! 4. Writes to one partition are serialised by the partition's write lock, so log order
 //!    is apply order and conditional writes see the latest committed item.
 
+mod cache;
 mod durability;
 mod error;
 mod log;

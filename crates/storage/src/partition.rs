@@ -208,13 +208,19 @@ impl Partition {
             }
         }
         let n = out.len();
+        let mut changed = Vec::with_capacity(n);
         for (k, v) in out {
             match v {
-                Some(v) => batch.insert(&self.inner.data, k, v),
-                None => batch.remove(&self.inner.data, k),
+                Some(v) => batch.insert(&self.inner.data, k.as_slice(), v),
+                None => batch.remove(&self.inner.data, k.as_slice()),
             }
+            changed.push(k);
         }
-        batch.commit()?;
+        let committed = batch.commit();
+        for k in &changed {
+            self.inner.items.forget(k);
+        }
+        committed?;
         Ok(n)
     }
 
@@ -295,13 +301,27 @@ impl Partition {
         k
     }
 
-    /// Reads the latest committed item at the key.
+    /// Reads the latest committed item at the key (through the item cache).
     pub fn get(&self, point: u64, suffix: &[u8]) -> Result<Option<Item>> {
-        let key = self.data_key(point, suffix);
-        match self.inner.data.get(&key)? {
-            Some(bytes) => Ok(Some(codec::decode_item(&bytes)?)),
-            None => Ok(None),
+        self.get_key(&self.data_key(point, suffix))
+    }
+
+    /// [`Partition::get`] by full data key.
+    fn get_key(&self, key: &[u8]) -> Result<Option<Item>> {
+        let stamp = match self.inner.items.get(key) {
+            Ok(image) => return Ok(Some(codec::decode_item(&image)?)),
+            Err(stamp) => stamp,
+        };
+        let Some(image) = self.inner.data.get(key)? else {
+            return Ok(None);
+        };
+        let item = codec::decode_item(&image)?;
+        #[cfg(test)]
+        crate::cache::tests::between_read_and_fill();
+        if let Some(stamp) = stamp {
+            self.inner.items.fill(key, stamp, &image);
         }
+        Ok(Some(item))
     }
 
     /// Reads the item, lets `decide` choose the change, and commits it with its log
@@ -325,10 +345,7 @@ impl Partition {
                 .into()),
             };
         }
-        let old = match self.inner.data.get(&key).map_err(crate::Error::from)? {
-            Some(bytes) => Some(codec::decode_item(&bytes).map_err(crate::Error::from)?),
-            None => None,
-        };
+        let old = self.get_key(&key)?;
         let change = decide(old.as_ref())?;
         let seq = *next_seq;
         let old_size = old.as_ref().map(|i| size::item_size(i) as u32);
@@ -356,14 +373,16 @@ impl Partition {
                 (LogOp::ExpireDelete, None, 0, Vec::new())
             }
         };
+        let mut derived_keys = Vec::new();
         if let Some(d) = self.derived.read().as_ref() {
             let mut out = Vec::new();
             d.derive(old.as_ref(), new.as_ref(), &mut out);
             for (k, v) in out {
                 match v {
-                    Some(v) => batch.insert(&self.inner.data, k, v),
-                    None => batch.remove(&self.inner.data, k),
+                    Some(v) => batch.insert(&self.inner.data, k.as_slice(), v),
+                    None => batch.remove(&self.inner.data, k.as_slice()),
                 }
+                derived_keys.push(k);
             }
         }
         let record = LogRecord {
@@ -385,6 +404,18 @@ impl Partition {
         self.last_ticket.store(ticket.0, Ordering::Release);
         self.point_tickets[point_slot(point)].fetch_max(ticket.0, Ordering::AcqRel);
         let committed = batch.commit();
+        // Before the ticket completes, so no reader can see this write durable and then
+        // read the cache's older item (cache.rs, invariant 1).
+        match &committed {
+            Ok(()) => self
+                .inner
+                .items
+                .written(&key, new.is_some().then_some(record.new_image.as_slice())),
+            Err(_) => self.inner.items.forget(&key),
+        }
+        for k in &derived_keys {
+            self.inner.items.forget(k);
+        }
         self.inner.durability.complete(ticket);
         committed.map_err(crate::Error::from)?;
         *next_seq = seq + 1;

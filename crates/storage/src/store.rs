@@ -6,6 +6,7 @@ use std::sync::Arc;
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
 use parking_lot::Mutex;
 
+use crate::cache::ItemCache;
 use crate::log::{log_key, LogRecord};
 use crate::partition::{prefix_successor, Partition, PartitionDesc, PartitionStats};
 use crate::{Durability, Error, Result};
@@ -17,6 +18,8 @@ pub struct StoreConfig {
     pub path: PathBuf,
     /// Block cache size in bytes.
     pub cache_bytes: u64,
+    /// Item cache size in bytes (decoded items of point reads; 0 disables it).
+    pub item_cache_bytes: u64,
 }
 
 /// Handles shared by the store and its partitions.
@@ -26,6 +29,7 @@ pub(crate) struct Inner {
     pub(crate) log: Keyspace,
     pub(crate) meta: Keyspace,
     pub(crate) durability: Arc<Durability>,
+    pub(crate) items: ItemCache,
 }
 
 impl std::fmt::Debug for Inner {
@@ -65,6 +69,7 @@ impl Store {
             log,
             meta,
             durability,
+            items: ItemCache::new(config.item_cache_bytes),
         });
         let committer_inner = Arc::clone(&inner);
         let handle = std::thread::Builder::new()
@@ -209,6 +214,7 @@ impl Store {
         hi_prefix.extend_from_slice(&desc.end.to_be_bytes());
         let hi = prefix_successor(&hi_prefix).unwrap_or_else(|| vec![0xff; 17]);
         let mut n = self.delete_range(&self.inner.data, &lo, &hi)?;
+        self.inner.items.clear();
         n += self.delete_range(
             &self.inner.log,
             &log_key(desc.id, 0),
@@ -286,7 +292,14 @@ impl Store {
     /// Deletes every data entry whose key starts with `prefix` (a dropped index).
     pub fn purge_prefix(&self, prefix: &[u8]) -> Result<u64> {
         let hi = prefix_successor(prefix).unwrap_or_else(|| vec![0xff; prefix.len() + 1]);
-        self.delete_range(&self.inner.data, prefix, &hi)
+        let n = self.delete_range(&self.inner.data, prefix, &hi);
+        self.inner.items.clear();
+        n
+    }
+
+    /// Items in the item cache and their weight in bytes.
+    pub fn item_cache_usage(&self) -> (usize, u64) {
+        self.inner.items.usage()
     }
 
     /// Bytes the database occupies on disk.

@@ -12,6 +12,7 @@ fn open(dir: &std::path::Path) -> Store {
     Store::open(StoreConfig {
         path: dir.to_path_buf(),
         cache_bytes: 8 << 20,
+        item_cache_bytes: 8 << 20,
     })
     .unwrap()
 }
