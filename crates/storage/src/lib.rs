@@ -24,6 +24,8 @@
 //!    which happens after a journal fsync that covers it (group commit).
 //! 4. Writes to one partition are serialised by the partition's write lock, so log order
 //!    is apply order and conditional writes see the latest committed item.
+//! 5. Point reads go through the item cache (cache.rs): anything that changes data keys
+//!    outside [`Partition::write`] must forget the keys it changed or clear the cache.
 
 mod cache;
 mod durability;
