@@ -2,7 +2,7 @@
 //! table laid out in it, each partition's command log, and group commit.
 //!
 //! It is not: a request handler, an expression evaluator, or the catalog's schema (the
-//! server keeps table metadata and stores it here as opaque bytes through [`Store::meta`]).
+//! server keeps table metadata and stores it here as opaque bytes through [`Store::meta_write`]).
 //! It has no async runtime: callers run it on a blocking pool and await durability
 //! through [`Durability::wait`], a plain `Future`.
 //!
