@@ -9,6 +9,7 @@
 //! | `shoal_api_throttled_requests_total{table,operation,error_type}` | `api::serve`, for requests refused with ProvisionedThroughputExceededException or ThrottlingException ([`ApiMetrics::throttled`]) |
 //! | `shoal_table_consumed_{read,write}_capacity_units_total{table}`, `shoal_table_{read,write}_throttle_events_total{table}` | `TableThroughput` (charge and admission), in the table's [`TableUsage`] |
 //! | `shoal_table_provisioned_{read,write}_capacity_units`, `shoal_table_partitions`, `shoal_table_items`, `shoal_table_size_bytes` | computed at scrape time from the catalog |
+//! | `shoal_item_cache_{entries,bytes}`, `shoal_item_cache_{hits,misses}_total` | the storage's item cache (per-shard atomics), read at scrape time |
 //!
 //! Throttle *events* count every refused admission, including batch entries handed back
 //! as unprocessed (CloudWatch's ReadThrottleEvents/WriteThrottleEvents); throttled
@@ -309,6 +310,37 @@ pub fn render(node: &Node) -> String {
             escaped(table),
             operation_name(*op),
         );
+    }
+
+    let cache = node.catalog.store().item_cache_stats();
+    for (name, kind, help, value) in [
+        (
+            "shoal_item_cache_entries",
+            "gauge",
+            "Items in the item cache.",
+            cache.entries,
+        ),
+        (
+            "shoal_item_cache_bytes",
+            "gauge",
+            "Bytes the item cache's entries weigh (keys, images and overhead).",
+            cache.bytes,
+        ),
+        (
+            "shoal_item_cache_hits_total",
+            "counter",
+            "Point reads answered from the item cache.",
+            cache.hits,
+        ),
+        (
+            "shoal_item_cache_misses_total",
+            "counter",
+            "Point reads that went to the storage engine.",
+            cache.misses,
+        ),
+    ] {
+        header(&mut out, name, kind, help);
+        let _ = writeln!(out, "{name} {value}");
     }
 
     // Catalog-derived families are computed now, so a deleted table's series vanish.

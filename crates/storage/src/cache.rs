@@ -27,6 +27,7 @@
 //! 3. Every path that changes data keys outside [`crate::Partition::write`] forgets the keys
 //!    it changed, or clears the cache (purges of whole tables and indexes).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
@@ -50,6 +51,23 @@ impl quick_cache::Weighter<Box<[u8]>, Arc<[u8]>> for EntryWeight {
 struct Shard {
     generation: u64,
     items: quick_cache::unsync::Cache<Box<[u8]>, Arc<[u8]>, EntryWeight>,
+    /// Lookups answered here, and lookups that went to the engine (counted under the
+    /// shared lock, hence atomics; one pair per shard so workers do not share a line).
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+/// What the cache holds and how often it answered, for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ItemCacheStats {
+    /// Items cached.
+    pub entries: u64,
+    /// Their weight: key, image and per-entry overhead, in bytes.
+    pub bytes: u64,
+    /// Point reads answered from the cache.
+    pub hits: u64,
+    /// Point reads that went to the engine.
+    pub misses: u64,
 }
 
 /// Proof of a miss: fill the entry with what the engine returned only if no write to the
@@ -86,6 +104,8 @@ impl ItemCache {
                         per_shard,
                         EntryWeight,
                     ),
+                    hits: AtomicU64::new(0),
+                    misses: AtomicU64::new(0),
                 })
             })
             .collect();
@@ -108,11 +128,17 @@ impl ItemCache {
         let shard = self.shard_of(key).ok_or(None)?;
         let guard = self.shards.get(shard).ok_or(None)?.read();
         match guard.items.get(key) {
-            Some(image) => Ok(Arc::clone(image)),
-            None => Err(Some(Stamp {
-                shard,
-                generation: guard.generation,
-            })),
+            Some(image) => {
+                guard.hits.fetch_add(1, Ordering::Relaxed);
+                Ok(Arc::clone(image))
+            }
+            None => {
+                guard.misses.fetch_add(1, Ordering::Relaxed);
+                Err(Some(Stamp {
+                    shard,
+                    generation: guard.generation,
+                }))
+            }
         }
     }
 
@@ -168,12 +194,19 @@ impl ItemCache {
         }
     }
 
-    /// Entries and their total weight, for tests and metrics.
-    pub(crate) fn usage(&self) -> (usize, u64) {
-        self.shards.iter().fold((0, 0), |(n, w), shard| {
-            let guard = shard.read();
-            (n + guard.items.len(), w + guard.items.weight())
-        })
+    /// Entries, their weight, hits and misses (all zero when disabled).
+    pub(crate) fn stats(&self) -> ItemCacheStats {
+        self.shards
+            .iter()
+            .fold(ItemCacheStats::default(), |total, shard| {
+                let guard = shard.read();
+                ItemCacheStats {
+                    entries: total.entries + guard.items.len() as u64,
+                    bytes: total.bytes + guard.items.weight(),
+                    hits: total.hits + guard.hits.load(Ordering::Relaxed),
+                    misses: total.misses + guard.misses.load(Ordering::Relaxed),
+                }
+            })
     }
 }
 

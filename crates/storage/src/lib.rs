@@ -35,6 +35,7 @@ mod partition;
 mod split;
 mod store;
 
+pub use cache::ItemCacheStats;
 pub use durability::{Durability, DurableFuture, Ticket};
 pub use error::{Error, Result};
 pub use log::{LogOp, LogRecord};

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
 use parking_lot::Mutex;
 
-use crate::cache::ItemCache;
+use crate::cache::{ItemCache, ItemCacheStats};
 use crate::log::{log_key, LogRecord};
 use crate::partition::{prefix_successor, Partition, PartitionDesc, PartitionStats};
 use crate::{Durability, Error, Result};
@@ -297,9 +297,9 @@ impl Store {
         n
     }
 
-    /// Items in the item cache and their weight in bytes.
-    pub fn item_cache_usage(&self) -> (usize, u64) {
-        self.inner.items.usage()
+    /// What the item cache holds and how often it answered.
+    pub fn item_cache_stats(&self) -> ItemCacheStats {
+        self.inner.items.stats()
     }
 
     /// Bytes the database occupies on disk.

@@ -66,10 +66,18 @@ fn cached_reads_follow_every_write() {
         let p = partition(&store);
         put(&p, 5, "a", 1);
         assert_eq!(p.get(5, b"a").unwrap(), Some(item("a", 1)));
-        let (cached, _) = store.item_cache_usage();
-        assert_eq!(cached, usize::from(cache > 0), "the read filled the cache");
+        let stats = store.item_cache_stats();
+        assert_eq!(
+            stats.entries,
+            u64::from(cache > 0),
+            "the read filled the cache"
+        );
         put(&p, 5, "a", 2);
         assert_eq!(p.get(5, b"a").unwrap(), Some(item("a", 2)));
+        if cache > 0 {
+            // The write replaced the cached image; the read after it was a hit.
+            assert_eq!(store.item_cache_stats().hits, stats.hits + 2);
+        }
         // The write path's own read of the current item goes through the cache too.
         let w = p
             .write(5, b"a", |old| {
@@ -94,7 +102,7 @@ fn a_purged_table_leaves_nothing_cached() {
     put(&p, 5, "a", 1);
     assert!(p.get(5, b"a").unwrap().is_some());
     store.purge_partition(p.desc()).unwrap();
-    assert_eq!(store.item_cache_usage().0, 0);
+    assert_eq!(store.item_cache_stats().entries, 0);
     assert_eq!(p.get(5, b"a").unwrap(), None);
     store.close().unwrap();
 }
@@ -117,9 +125,9 @@ fn the_cache_stays_within_its_budget() {
         .unwrap();
         assert!(p.get(point, k.as_bytes()).unwrap().is_some());
     }
-    let (items, weight) = store.item_cache_usage();
-    assert!(items > 10, "{items} items cached");
-    assert!(weight <= budget, "{weight} bytes cached, budget {budget}");
+    let stats = store.item_cache_stats();
+    assert!(stats.entries > 10, "{stats:?}");
+    assert!(stats.bytes <= budget, "{stats:?}, budget {budget}");
     store.close().unwrap();
 }
 

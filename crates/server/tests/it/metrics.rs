@@ -254,6 +254,16 @@ fn metrics_count_requests_capacity_and_throttles_exactly() {
     for (series, value) in expect {
         assert_eq!(m.get(series).map(String::as_str), Some(value), "{series}");
     }
+    // The item cache: the first read of k0 went to the engine and filled the cache, the
+    // second was answered from it.
+    let n = |series: &str| m[series].parse::<u64>().unwrap();
+    assert!(n("shoal_item_cache_hits_total") >= 1);
+    assert!(n("shoal_item_cache_misses_total") >= 2);
+    assert!(n("shoal_item_cache_entries") >= 2);
+    assert!(
+        n("shoal_item_cache_bytes") > 100_000,
+        "k0 alone weighs 100 KB"
+    );
     // Nothing else was throttled, and no request outcome is unaccounted for.
     let throttled: Vec<_> = m
         .keys()
