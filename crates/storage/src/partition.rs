@@ -303,11 +303,13 @@ impl Partition {
 
     /// Reads the latest committed item at the key (through the item cache).
     pub fn get(&self, point: u64, suffix: &[u8]) -> Result<Option<Item>> {
-        self.get_key(&self.data_key(point, suffix))
+        self.get_key(&self.data_key(point, suffix), true)
     }
 
-    /// [`Partition::get`] by full data key.
-    fn get_key(&self, key: &[u8]) -> Result<Option<Item>> {
+    /// [`Partition::get`] by full data key. `fill`: cache what a miss reads from the
+    /// engine. The write path does not: it replaces the item at once, and the write
+    /// refreshes the entry only if reads had cached it.
+    fn get_key(&self, key: &[u8], fill: bool) -> Result<Option<Item>> {
         let stamp = match self.inner.items.get(key) {
             Ok(image) => return Ok(Some(codec::decode_item(&image)?)),
             Err(stamp) => stamp,
@@ -318,7 +320,7 @@ impl Partition {
         let item = codec::decode_item(&image)?;
         #[cfg(test)]
         crate::cache::tests::between_read_and_fill();
-        if let Some(stamp) = stamp {
+        if let Some(stamp) = stamp.filter(|_| fill) {
             self.inner.items.fill(key, stamp, &image);
         }
         Ok(Some(item))
@@ -345,7 +347,7 @@ impl Partition {
                 .into()),
             };
         }
-        let old = self.get_key(&key)?;
+        let old = self.get_key(&key, false)?;
         let change = decide(old.as_ref())?;
         let seq = *next_seq;
         let old_size = old.as_ref().map(|i| size::item_size(i) as u32);

@@ -86,6 +86,11 @@ fn cached_reads_follow_every_write() {
             })
             .unwrap();
         assert_eq!(w.old, Some(item("a", 2)));
+        // Writes alone do not cache what they replace or write: only reads fill.
+        let before = store.item_cache_stats().entries;
+        put(&p, 5, "b", 1);
+        put(&p, 5, "b", 2);
+        assert_eq!(store.item_cache_stats().entries, before);
         delete(&p, 5, "a");
         assert_eq!(p.get(5, b"a").unwrap(), None);
         put(&p, 5, "a", 4);
