@@ -50,7 +50,7 @@ pub struct AuthConfig {
 pub struct StorageConfig {
     /// Block cache, MiB.
     pub cache_mb: u64,
-    /// Cache of decoded items of point reads, MiB (0 disables it).
+    /// Cache of the encoded items point reads returned, MiB (0 disables it).
     pub item_cache_mb: u64,
     /// Partitions of a new on-demand table.
     pub on_demand_partitions: u64,
