@@ -8,8 +8,9 @@
 #   CONCURRENCY (default 32), VALUE_SIZE (default 1000).
 #
 # Starts `shoal serve` on 127.0.0.1 with a fresh data directory (durable: every write is
-# acknowledged after the group-commit fsync), runs load, C and A with --reference, records the
-# server's resident set idle and after each step, then stops the server and removes the data.
+# acknowledged after the group-commit fsync), runs load, C (twice) and A with --reference,
+# records the server's resident set idle and after each step, then stops the server and
+# removes the data.
 set -euo pipefail
 
 BIN=${SHOAL_BIN:-target/release/shoal}
@@ -63,6 +64,9 @@ bench load --workload load --records "$RECORDS"
 rss after-load
 bench c --workload c --records "$RECORDS" --duration "$SECS"
 rss after-c
+# The same run again: the first starts with an empty item cache right after the load (and
+# while its compactions still run); this one shows the steady state.
+bench c-warm --workload c --records "$RECORDS" --duration "$SECS"
 bench a --workload a --records "$RECORDS" --duration "$SECS"
 rss after-a
 sleep 5

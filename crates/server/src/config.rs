@@ -152,7 +152,7 @@ impl Default for StorageConfig {
     fn default() -> Self {
         StorageConfig {
             cache_mb: 64,
-            item_cache_mb: 64,
+            item_cache_mb: 256,
             // DynamoDB's new on-demand tables serve 4,000 write and 12,000 read units:
             // four partitions at the per-partition ceilings.
             on_demand_partitions: 4,
