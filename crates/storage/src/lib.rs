@@ -40,8 +40,8 @@ pub use durability::{Durability, DurableFuture, Ticket};
 pub use error::{Error, Result};
 pub use log::{LogOp, LogRecord};
 pub use partition::{
-    prefix_successor, Change, Derived, DerivedWrite, Partition, PartitionDesc, PartitionStats,
-    ScanBatch, Written,
+    prefix_successor, Change, Derived, DerivedWrite, ItemImage, Partition, PartitionDesc,
+    PartitionStats, ScanBatch, Written,
 };
 pub use split::{PreparedSplit, SplitChildren};
 pub use store::{Store, StoreConfig};

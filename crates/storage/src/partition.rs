@@ -94,6 +94,26 @@ pub trait Derived: Send + Sync {
 /// A derived entry to write (`Some`) or delete (`None`).
 pub type DerivedWrite = (Vec<u8>, Option<Vec<u8>>);
 
+/// An item's encoded image ([`shoal_types::codec`]) as a point read found it: shared
+/// with the item cache, or the engine's own buffer.
+pub struct ItemImage(Image);
+
+enum Image {
+    Cached(Arc<[u8]>),
+    Engine(fjall::UserValue),
+}
+
+impl std::ops::Deref for ItemImage {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match &self.0 {
+            Image::Cached(b) => b,
+            Image::Engine(b) => b,
+        }
+    }
+}
+
 /// One page of a partition scan.
 #[derive(Debug, Default)]
 pub struct ScanBatch {
@@ -306,24 +326,36 @@ impl Partition {
         self.get_key(&self.data_key(point, suffix), true)
     }
 
+    /// [`Partition::get`] without decoding: the item's encoded image, for a caller that
+    /// turns it straight into its response ([`codec::write_item_image_json`]).
+    pub fn get_image(&self, point: u64, suffix: &[u8]) -> Result<Option<ItemImage>> {
+        self.image(&self.data_key(point, suffix), true)
+    }
+
     /// [`Partition::get`] by full data key. `fill`: cache what a miss reads from the
     /// engine. The write path does not: it replaces the item at once, and the write
     /// refreshes the entry only if reads had cached it.
     fn get_key(&self, key: &[u8], fill: bool) -> Result<Option<Item>> {
+        match self.image(key, fill)? {
+            Some(image) => Ok(Some(codec::decode_item(&image)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn image(&self, key: &[u8], fill: bool) -> Result<Option<ItemImage>> {
         let stamp = match self.inner.items.get(key) {
-            Ok(image) => return Ok(Some(codec::decode_item(&image)?)),
+            Ok(image) => return Ok(Some(ItemImage(Image::Cached(image)))),
             Err(stamp) => stamp,
         };
         let Some(image) = self.inner.data.get(key)? else {
             return Ok(None);
         };
-        let item = codec::decode_item(&image)?;
         #[cfg(test)]
         crate::cache::tests::between_read_and_fill();
         if let Some(stamp) = stamp.filter(|_| fill) {
             self.inner.items.fill(key, stamp, &image);
         }
-        Ok(Some(item))
+        Ok(Some(ItemImage(Image::Engine(image))))
     }
 
     /// Reads the item, lets `decide` choose the change, and commits it with its log

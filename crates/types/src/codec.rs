@@ -37,7 +37,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::{AttributeValue, Error, Item, Number, Result};
+use crate::size::{number_size, CONTAINER_OVERHEAD, LIST_ELEMENT_OVERHEAD};
+use crate::{json, AttributeValue, Error, Item, Number, Result};
 
 /// Format version written as the first byte.
 pub const FORMAT_VERSION: u8 = 1;
@@ -72,6 +73,19 @@ pub fn decode_item(bytes: &[u8]) -> Result<Item> {
     let item = r.map(0)?;
     r.finish()?;
     Ok(item)
+}
+
+/// Appends the compact JSON of the item that [`encode_item`] wrote in `bytes` (byte for
+/// byte what [`json::write_item_json`] appends for [`decode_item`]'s result) and returns
+/// its DynamoDB size ([`crate::size::item_size`]), without building the item: GetItem
+/// answers this way. Exactly as strict as [`decode_item`]; on an error, `out` holds part
+/// of a document and the caller discards it.
+pub fn write_item_image_json(bytes: &[u8], out: &mut Vec<u8>) -> Result<usize> {
+    let mut r = Reader::new(bytes);
+    r.version()?;
+    let size = r.map_json(0, out)?;
+    r.finish()?;
+    Ok(size)
 }
 
 /// Appends the standalone encoding of one value (version byte first).
@@ -253,11 +267,12 @@ impl<'a> Reader<'a> {
         self.take(n)
     }
 
+    fn str(&mut self) -> Result<&'a str> {
+        std::str::from_utf8(self.bytes()?).map_err(|_| corrupt("string is not UTF-8"))
+    }
+
     fn string(&mut self) -> Result<String> {
-        let b = self.bytes()?;
-        std::str::from_utf8(b)
-            .map(str::to_owned)
-            .map_err(|_| corrupt("string is not UTF-8"))
+        self.str().map(str::to_owned)
     }
 
     fn number(&mut self) -> Result<Number> {
@@ -336,6 +351,141 @@ impl<'a> Reader<'a> {
             }
             t => return Err(Error::Corrupt(format!("unknown value tag {t:#04x}"))),
         })
+    }
+
+    /// A map (`{"name":{"S":"x"},...}`) as JSON; returns the size of its entries (names
+    /// and values, no container overhead). Mirrors [`Reader::map`].
+    fn map_json(&mut self, depth: usize, out: &mut Vec<u8>) -> Result<usize> {
+        let n = self.len()?;
+        let mut size = 0;
+        let mut prev: Option<&str> = None;
+        out.push(b'{');
+        for i in 0..n {
+            let k = self.str()?;
+            if prev.is_some_and(|p| p >= k) {
+                return Err(corrupt("map names not strictly increasing"));
+            }
+            prev = Some(k);
+            if i > 0 {
+                out.push(b',');
+            }
+            json::write_json_str(k, out);
+            out.push(b':');
+            size += k.len() + self.value_json(depth, out)?;
+        }
+        out.push(b'}');
+        Ok(size)
+    }
+
+    /// A value inside `depth` maps/lists as JSON; returns its size. Mirrors
+    /// [`Reader::value`] and [`json::write_value_json`].
+    fn value_json(&mut self, depth: usize, out: &mut Vec<u8>) -> Result<usize> {
+        let size = match self.byte()? {
+            TAG_S => {
+                let s = self.str()?;
+                out.extend_from_slice(b"{\"S\":");
+                json::write_json_str(s, out);
+                s.len()
+            }
+            TAG_N => {
+                let n = self.number()?;
+                out.extend_from_slice(b"{\"N\":\"");
+                n.push_text(out);
+                out.push(b'"');
+                number_size(&n)
+            }
+            TAG_B => {
+                let b = self.bytes()?;
+                out.extend_from_slice(b"{\"B\":");
+                json::write_base64(b, out);
+                b.len()
+            }
+            TAG_FALSE => {
+                out.extend_from_slice(b"{\"BOOL\":false");
+                1
+            }
+            TAG_TRUE => {
+                out.extend_from_slice(b"{\"BOOL\":true");
+                1
+            }
+            TAG_NULL => {
+                out.extend_from_slice(b"{\"NULL\":true");
+                1
+            }
+            TAG_M => {
+                if depth >= DECODE_DEPTH_LIMIT {
+                    return Err(corrupt("nesting too deep"));
+                }
+                out.extend_from_slice(b"{\"M\":");
+                CONTAINER_OVERHEAD + self.map_json(depth + 1, out)?
+            }
+            TAG_L => {
+                if depth >= DECODE_DEPTH_LIMIT {
+                    return Err(corrupt("nesting too deep"));
+                }
+                let n = self.len()?;
+                let mut size = CONTAINER_OVERHEAD;
+                out.extend_from_slice(b"{\"L\":[");
+                for i in 0..n {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    size += self.value_json(depth + 1, out)? + LIST_ELEMENT_OVERHEAD;
+                }
+                out.push(b']');
+                size
+            }
+            TAG_SS => {
+                let n = self.set_len()?;
+                let mut size = 0;
+                out.extend_from_slice(b"{\"SS\":[");
+                for i in 0..n {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    let s = self.str()?;
+                    json::write_json_str(s, out);
+                    size += s.len();
+                }
+                out.push(b']');
+                size
+            }
+            TAG_NS => {
+                let n = self.set_len()?;
+                let mut size = 0;
+                out.extend_from_slice(b"{\"NS\":[");
+                for i in 0..n {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    let x = self.number()?;
+                    out.push(b'"');
+                    x.push_text(out);
+                    out.push(b'"');
+                    size += number_size(&x);
+                }
+                out.push(b']');
+                size
+            }
+            TAG_BS => {
+                let n = self.set_len()?;
+                let mut size = 0;
+                out.extend_from_slice(b"{\"BS\":[");
+                for i in 0..n {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    let b = self.bytes()?;
+                    json::write_base64(b, out);
+                    size += b.len();
+                }
+                out.push(b']');
+                size
+            }
+            t => return Err(Error::Corrupt(format!("unknown value tag {t:#04x}"))),
+        };
+        out.push(b'}');
+        Ok(size)
     }
 
     fn set_len(&mut self) -> Result<usize> {

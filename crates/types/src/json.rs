@@ -463,7 +463,7 @@ fn write_array<T>(xs: &[T], out: &mut Vec<u8>, mut f: impl FnMut(&T, &mut Vec<u8
     out.push(b']');
 }
 
-fn write_base64(b: &[u8], out: &mut Vec<u8>) {
+pub(crate) fn write_base64(b: &[u8], out: &mut Vec<u8>) {
     out.push(b'"');
     let start = out.len();
     let n = base64::encoded_len(b.len(), true).unwrap_or(0);
@@ -481,7 +481,7 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 /// Appends `s` as a JSON string literal, escaping as serde_json does: `"` and `\`, the
 /// short forms `\b \f \n \r \t`, other control characters as `\u00xx`; everything else
 /// (including non-ASCII and `/`) verbatim.
-fn write_json_str(s: &str, out: &mut Vec<u8>) {
+pub(crate) fn write_json_str(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
     let bytes = s.as_bytes();
     let mut run_start = 0;

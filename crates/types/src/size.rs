@@ -20,9 +20,9 @@
 use crate::{AttributeValue, Item, Number};
 
 /// Overhead of a map or list value.
-const CONTAINER_OVERHEAD: usize = 3;
+pub(crate) const CONTAINER_OVERHEAD: usize = 3;
 /// Per-element overhead inside a list.
-const LIST_ELEMENT_OVERHEAD: usize = 1;
+pub(crate) const LIST_ELEMENT_OVERHEAD: usize = 1;
 
 /// Size of a number: `(significant digits + 1) / 2 + 1`.
 pub fn number_size(n: &Number) -> usize {

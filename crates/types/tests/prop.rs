@@ -9,9 +9,12 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
-use shoal_types::codec::{decode_item, decode_value, encode_item, encode_value};
+use shoal_types::codec::{
+    decode_item, decode_value, encode_item, encode_value, write_item_image_json,
+};
 use shoal_types::json::{attribute_value_from_json, item_from_json, item_to_json, write_item_json};
 use shoal_types::key::{decode_item_key, encode_item_key, encode_key_value, KeyAttr};
+use shoal_types::size::item_size;
 use shoal_types::{AttributeValue, Item, KeySchema, Number, ScalarType};
 
 /// Any valid number: zero, small integers, or 1..=38 random digits at any exponent in range.
@@ -103,7 +106,32 @@ proptest! {
     }
 
     #[test]
+    fn image_json_matches_decoding_then_writing(item in item()) {
+        let mut image = Vec::new();
+        encode_item(&item, &mut image);
+        let mut direct = Vec::new();
+        let size = write_item_image_json(&image, &mut direct).unwrap();
+        let mut via_item = Vec::new();
+        write_item_json(&item, &mut via_item);
+        prop_assert_eq!(direct, via_item);
+        prop_assert_eq!(size, item_size(&item));
+        // Every truncation or one-byte change is refused exactly when decoding refuses it.
+        for cut in 0..image.len() {
+            prop_assert!(write_item_image_json(&image[..cut], &mut Vec::new()).is_err());
+        }
+        for i in 0..image.len() {
+            let mut bent = image.clone();
+            bent[i] ^= 0x41;
+            prop_assert_eq!(
+                write_item_image_json(&bent, &mut Vec::new()).is_ok(),
+                decode_item(&bent).is_ok()
+            );
+        }
+    }
+
+    #[test]
     fn codec_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+        let _ = write_item_image_json(&bytes, &mut Vec::new());
         let _ = decode_item(&bytes);
         let _ = decode_value(&bytes);
         let _ = Number::decode_ordered(&bytes);
