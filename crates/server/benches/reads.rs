@@ -41,7 +41,7 @@ fn node(dir: &std::path::Path) -> Arc<Node> {
 }
 
 async fn call(node: &Node, op: &str, body: Value) -> Value {
-    shoal::ops::dispatch(node, op, &body).await.expect(op)
+    shoal::ops::dispatch(node, op, &body, None).await.expect(op)
 }
 
 /// Loads items straight into the partitions (no acknowledgement wait) and syncs once.

@@ -50,7 +50,7 @@ const BASE64_ENCODE: GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 /// The ten type members of an attribute value.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Member {
+pub(crate) enum Member {
     S,
     N,
     B,
@@ -63,7 +63,7 @@ enum Member {
     Bs,
 }
 
-fn member(key: &str) -> Option<Member> {
+pub(crate) fn member(key: &str) -> Option<Member> {
     Some(match key {
         "S" => Member::S,
         "N" => Member::N,
@@ -284,7 +284,7 @@ fn duplicates(given: &[&str]) -> Error {
     ))
 }
 
-fn decode_base64(s: &str) -> Result<Vec<u8>> {
+pub(crate) fn decode_base64(s: &str) -> Result<Vec<u8>> {
     if !s.len().is_multiple_of(4) {
         return Err(serialization(format!(
             "Base64 encoded length is expected a multiple of 4 bytes but found: {}",

@@ -2,7 +2,8 @@
 //! schemas, and the byte encodings that the storage layer keeps on disk.
 //!
 //! It is not: an I/O layer, an expression evaluator (`shoal-expr`), or a request
-//! parser (`shoal` parses requests and calls into [`json`] for attribute values).
+//! parser (`shoal` parses requests and calls into [`json`] for attribute values, or
+//! deserializes a request's item with [`direct::DirectItem`]).
 //!
 //! Key types:
 //! - [`Number`]: a decimal with at most 38 significant digits and DynamoDB's range,
@@ -19,6 +20,7 @@
 //! - [`codec`] encodings carry a version byte; decoding rejects what it does not know.
 
 pub mod codec;
+pub mod direct;
 pub mod error;
 pub mod json;
 pub mod key;

@@ -12,7 +12,11 @@ use proptest::prelude::*;
 use shoal_types::codec::{
     decode_item, decode_value, encode_item, encode_value, write_item_image_json,
 };
-use shoal_types::json::{attribute_value_from_json, item_from_json, item_to_json, write_item_json};
+use shoal_types::direct::DirectItem;
+use shoal_types::json::{
+    attribute_value_from_json, attribute_value_to_json, item_from_json, item_to_json,
+    write_item_json,
+};
 use shoal_types::key::{decode_item_key, encode_item_key, encode_key_value, KeyAttr};
 use shoal_types::size::item_size;
 use shoal_types::{AttributeValue, Item, KeySchema, Number, ScalarType};
@@ -82,6 +86,78 @@ fn item() -> impl Strategy<Value = Item> {
     prop::collection::btree_map(name(), value(), 0..10)
 }
 
+/// JSON that is often almost an item: attribute-value-like objects with right and wrong
+/// members, member values of right and wrong types, valid and invalid texts.
+fn item_like_json() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    let text = prop_oneof![
+        Just("1".to_string()),
+        Just("-0.50".to_string()),
+        Just("1e200".to_string()),
+        Just("AA==".to_string()),
+        Just("AAE".to_string()),
+        Just(String::new()),
+        "[a-z0-9]{0,4}",
+    ];
+    let scalar = prop_oneof![
+        text.prop_map(Value::String),
+        any::<bool>().prop_map(Value::Bool),
+        Just(Value::Null),
+        Just(Value::from(1)),
+    ];
+    let member = prop_oneof![
+        Just("S"),
+        Just("N"),
+        Just("B"),
+        Just("BOOL"),
+        Just("NULL"),
+        Just("M"),
+        Just("L"),
+        Just("SS"),
+        Just("NS"),
+        Just("BS"),
+        Just("X"),
+    ];
+    let one_member =
+        |(k, v): (&str, Value)| Value::Object(std::iter::once((k.to_string(), v)).collect());
+    // Attribute values one step from valid, each declined by the plain-shape decoder.
+    let near_miss = prop::sample::select(vec![
+        r#"{"NULL":false}"#,
+        r#"{"S":1}"#,
+        r#"{"N":"1e200"}"#,
+        r#"{"N":"x"}"#,
+        r#"{"B":"AAE"}"#,
+        r#"{"SS":[]}"#,
+        r#"{"SS":["x","x"]}"#,
+        r#"{"NS":["1","1.0"]}"#,
+        r#"{"BS":["AA==","AA=="]}"#,
+        r#"{"S":"x","X":null}"#,
+        r#"{"S":"x","N":"1"}"#,
+        r#"{"S":null,"N":"1"}"#,
+        r#"{"X":"1"}"#,
+        r#"{}"#,
+    ])
+    .prop_map(|t| serde_json::from_str::<Value>(t).unwrap());
+    let leaf = prop_oneof![
+        2 => value().prop_map(|v| attribute_value_to_json(&v)),
+        2 => near_miss,
+        2 => (member.clone(), scalar.clone()).prop_map(one_member),
+        1 => scalar,
+    ];
+    leaf.prop_recursive(5, 48, 4, move |inner| {
+        prop_oneof![
+            // One member: the plain shape when the member fits its value.
+            3 => (member.clone(), inner.clone()).prop_map(one_member),
+            1 => prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            1 => prop::collection::btree_map(member.clone(), inner.clone(), 0..3).prop_map(|m| {
+                Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+            }),
+            2 => prop::collection::btree_map("[a-c]", inner, 0..3)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
 fn ordered(n: &Number) -> Vec<u8> {
     let mut v = Vec::new();
     n.encode_ordered(&mut v);
@@ -146,6 +222,14 @@ proptest! {
         prop_assert_eq!(item_from_json(&j).unwrap(), item.clone());
         let reparsed: serde_json::Value = serde_json::from_slice(&direct).unwrap();
         prop_assert_eq!(item_from_json(&reparsed).unwrap(), item);
+    }
+
+    #[test]
+    fn direct_item_reads_every_valid_item(item in item()) {
+        let mut text = Vec::new();
+        write_item_json(&item, &mut text);
+        let DirectItem(read) = serde_json::from_slice(&text).unwrap();
+        prop_assert_eq!(read, item);
     }
 
     #[test]
@@ -227,5 +311,33 @@ proptest! {
         encode_key_value(&AttributeValue::S(sa.clone()), &mut ea);
         encode_key_value(&AttributeValue::S(sb.clone()), &mut eb);
         prop_assert_eq!(ea.cmp(&eb), sa.cmp(&sb));
+    }
+}
+
+proptest! {
+    // Cheap cases, and the near misses must each come up alone often enough.
+    #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    #[test]
+    fn direct_item_declines_or_agrees_with_the_general_decoder(
+        members in prop::collection::btree_map("[a-c]", prop_oneof![
+            3 => value().prop_map(|v| attribute_value_to_json(&v)),
+            2 => item_like_json(),
+        ], 1..4)
+    ) {
+        let json = serde_json::Value::Object(members.into_iter().collect());
+        let text = serde_json::to_vec(&json).unwrap();
+        if let Ok(DirectItem(direct)) = serde_json::from_slice(&text) {
+            prop_assert_eq!(Some(direct), item_from_json(&json).ok());
+        }
+    }
+
+    #[test]
+    fn direct_item_of_one_attribute_declines_or_agrees(v in item_like_json()) {
+        let json = serde_json::json!({ "a": v });
+        let text = serde_json::to_vec(&json).unwrap();
+        if let Ok(DirectItem(direct)) = serde_json::from_slice(&text) {
+            prop_assert_eq!(Some(direct), item_from_json(&json).ok());
+        }
     }
 }

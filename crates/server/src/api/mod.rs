@@ -3,13 +3,15 @@
 //!
 //! Checks run in the order DynamoDB runs them, so a request with several problems gets
 //! the error DynamoDB would give: body size, content type, target, authentication, body
-//! decoding (gzip, JSON), then the operation's own validation.
+//! decoding (gzip, JSON), then the operation's own validation. A PutItem body is parsed
+//! the fast way first ([`direct`]), which declines whatever it would answer differently.
 //!
 //! Every `POST /` is counted and timed once, in `handle`, by operation and outcome
 //! ([`crate::metrics`]). Two GET routes sit beside the API: `/metrics` (Prometheus text,
 //! unauthenticated like the health check, since scrapers do not sign) and
 //! `/admin/tables/{name}/partitions` ([`crate::admin`], signed under `--auth enforce`).
 
+mod direct;
 pub mod error;
 pub mod input;
 
@@ -190,12 +192,21 @@ async fn serve(
         }
         _ => raw,
     };
-    let json: serde_json::Value = serde_json::from_slice(&decoded).map_err(|e| {
-        ApiError::Serialization(format!("Could not parse request body into json: {e}"))
-    })?;
+    let (json, item) = match (op_name == "PutItem")
+        .then(|| direct::put_item(&decoded))
+        .flatten()
+    {
+        Some(put) => (put.rest, Some(put.item)),
+        None => {
+            let json: serde_json::Value = serde_json::from_slice(&decoded).map_err(|e| {
+                ApiError::Serialization(format!("Could not parse request body into json: {e}"))
+            })?;
+            (json, None)
+        }
+    };
     let span = tracing::debug_span!("request", operation = %op_name);
     let _entered = span.enter();
-    let out = crate::ops::dispatch_bytes(node, op_name, &json).await;
+    let out = crate::ops::dispatch_bytes(node, op_name, &json, item).await;
     if let Err(e @ (ApiError::ProvisionedThroughputExceeded(_) | ApiError::Throttling(_))) = &out {
         let table = json.get("TableName").and_then(|t| t.as_str()).unwrap_or("");
         node.metrics.throttled(table, index, e.type_name());

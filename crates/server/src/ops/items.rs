@@ -334,20 +334,26 @@ async fn commit_write(
 }
 
 /// PutItem.
-pub async fn put_item(node: &Node, body: &Value) -> ApiResult<Value> {
+/// `parsed`: the `Item` member, when the caller built it from the body already (then
+/// `body` has no `Item`).
+pub async fn put_item(node: &Node, body: &Value, parsed: Option<Item>) -> ApiResult<Value> {
     let mut input = Input::new(body)?;
     let name = input.table_name("TableName", "tableName")?;
     let item_json = input.get("Item");
-    if item_json.is_none() {
+    if item_json.is_none() && parsed.is_none() {
         input.violation("null".into(), "item", "Member must not be null");
     }
     let common = write_common(&mut input)?;
     input.finish()?;
     only_all_old(&common)?;
-    let (Some(name), Some(item_json)) = (name, item_json) else {
+    let Some(name) = name else {
         return Err(ApiError::internal("validated members missing"));
     };
-    let item = json::item_from_json(item_json)?;
+    let item = match (parsed, item_json) {
+        (Some(item), _) => item,
+        (None, Some(item_json)) => json::item_from_json(item_json)?,
+        (None, None) => return Err(ApiError::internal("validated members missing")),
+    };
     let table = node.catalog.require(name)?;
     let ex = expressions(
         &input,

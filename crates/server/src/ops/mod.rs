@@ -9,6 +9,7 @@ pub mod query;
 pub mod tables;
 
 use serde_json::Value;
+use shoal_types::Item;
 
 use crate::api::error::{ApiError, ApiResult};
 use crate::node::Node;
@@ -99,17 +100,28 @@ pub const KNOWN_OPERATIONS: &[&str] = &[
 
 /// Like [`dispatch`], with the response body serialised; operations that can write
 /// their response directly do so.
-pub async fn dispatch_bytes(node: &Node, operation: &str, body: &Value) -> ApiResult<Vec<u8>> {
+/// `item`: a PutItem's `Item`, when the body was parsed without it (`body` then lacks it).
+pub async fn dispatch_bytes(
+    node: &Node,
+    operation: &str,
+    body: &Value,
+    item: Option<Item>,
+) -> ApiResult<Vec<u8>> {
     if operation == "GetItem" {
         // Sheds at its table lookup (`shedding::admit_table`).
         return items::get_item_bytes(node, body).await;
     }
-    let out = dispatch(node, operation, body).await?;
+    let out = dispatch(node, operation, body, item).await?;
     serde_json::to_vec(&out).map_err(ApiError::internal)
 }
 
 /// Runs one operation on a parsed JSON body.
-pub async fn dispatch(node: &Node, operation: &str, body: &Value) -> ApiResult<Value> {
+pub async fn dispatch(
+    node: &Node,
+    operation: &str,
+    body: &Value,
+    item: Option<Item>,
+) -> ApiResult<Value> {
     if operation != "GetItem" {
         crate::shedding::admit(node, operation, body)?;
     }
@@ -126,7 +138,7 @@ pub async fn dispatch(node: &Node, operation: &str, body: &Value) -> ApiResult<V
         "DescribeTimeToLive" => tables::describe_ttl(node, body).await,
         "DescribeLimits" => tables::describe_limits(node, body).await,
         "DescribeEndpoints" => tables::describe_endpoints(node, body).await,
-        "PutItem" => items::put_item(node, body).await,
+        "PutItem" => items::put_item(node, body, item).await,
         "GetItem" => items::get_item(node, body).await,
         "DeleteItem" => items::delete_item(node, body).await,
         "UpdateItem" => items::update_item(node, body).await,
