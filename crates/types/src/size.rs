@@ -64,6 +64,10 @@ pub fn item_size(item: &Item) -> usize {
 /// "Nesting Levels have exceeded supported limits"; `shoal-expr` uses this to check the
 /// results of update expressions.
 pub fn nesting_depth(v: &AttributeValue) -> usize {
+    if !matches!(v, AttributeValue::M(_) | AttributeValue::L(_)) {
+        // Most attributes: no stack to allocate.
+        return 0;
+    }
     // Iterative, so even a value built without validation cannot overflow the stack.
     let mut max = 0;
     let mut stack: Vec<(&AttributeValue, usize)> = vec![(v, 0)];
