@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri};
 use axum::routing::{any, get};
 use axum::Router;
 use http_body_util::BodyExt;
@@ -105,19 +105,23 @@ async fn admin_partitions(
     }
 }
 
-async fn handle(
-    State(node): State<Arc<Node>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Response<Body> {
-    if method == Method::GET {
+async fn handle(State(node): State<Arc<Node>>, request: Request<Body>) -> Response<Body> {
+    // The whole request, not its parts as extractors: those clone the header map.
+    let (parts, body) = request.into_parts();
+    if parts.method == Method::GET {
         return health(&node);
     }
     let started = Instant::now();
     let mut operation = None;
-    let result = serve(&node, &method, &uri, &headers, body, &mut operation).await;
+    let result = serve(
+        &node,
+        &parts.method,
+        &parts.uri,
+        &parts.headers,
+        body,
+        &mut operation,
+    )
+    .await;
     let outcome = result.as_ref().map(|_| ()).map_err(ApiError::type_name);
     let response = match result {
         Ok(bytes) => finish(StatusCode::OK, JSON_10, bytes),
