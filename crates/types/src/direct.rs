@@ -17,6 +17,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
+use std::hash::Hash;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
@@ -123,8 +124,8 @@ impl<'de> Visitor<'de> for ValueSeed {
         let depth = self.0;
         let value = match m {
             Member::S => AttributeValue::S(map.next_value()?),
-            Member::N => AttributeValue::N(map.next_value_seed(NumberSeed)?),
-            Member::B => AttributeValue::B(map.next_value_seed(BinarySeed)?),
+            Member::N => AttributeValue::N(map.next_value_seed(NUMBER)?),
+            Member::B => AttributeValue::B(map.next_value_seed(BINARY)?),
             Member::Bool => AttributeValue::Bool(map.next_value()?),
             Member::Null => {
                 if !map.next_value::<bool>()? {
@@ -139,30 +140,9 @@ impl<'de> Visitor<'de> for ValueSeed {
                 AttributeValue::L(map.next_value_seed(ListSeed(depth + 1))?)
             }
             Member::M | Member::L => return Err(decline()),
-            Member::Ss => {
-                let set: Vec<String> = map.next_value()?;
-                let mut seen = HashSet::with_capacity(set.len());
-                if set.is_empty() || !set.iter().all(|s| seen.insert(s.as_str())) {
-                    return Err(decline());
-                }
-                AttributeValue::Ss(set)
-            }
-            Member::Ns => {
-                let set = map.next_value_seed(SetSeed(NumberSeed))?;
-                let mut seen = HashSet::with_capacity(set.len());
-                if set.is_empty() || !set.iter().all(|n| seen.insert(n)) {
-                    return Err(decline());
-                }
-                AttributeValue::Ns(set)
-            }
-            Member::Bs => {
-                let set = map.next_value_seed(SetSeed(BinarySeed))?;
-                let mut seen = HashSet::with_capacity(set.len());
-                if set.is_empty() || !set.iter().all(|b| seen.insert(b.as_slice())) {
-                    return Err(decline());
-                }
-                AttributeValue::Bs(set)
-            }
+            Member::Ss => AttributeValue::Ss(valid_set(map.next_value()?)?),
+            Member::Ns => AttributeValue::Ns(valid_set(map.next_value_seed(SetSeed(NUMBER))?)?),
+            Member::Bs => AttributeValue::Bs(valid_set(map.next_value_seed(SetSeed(BINARY))?)?),
         };
         // A second member, even `null` or unknown, is the general path's business.
         if map.next_key::<IgnoredAny>()?.is_some() {
@@ -170,6 +150,15 @@ impl<'de> Visitor<'de> for ValueSeed {
         }
         Ok(value)
     }
+}
+
+/// A set's members, if there are some and no two are equal.
+fn valid_set<T: Hash + Eq, E: serde::de::Error>(members: Vec<T>) -> Result<Vec<T>, E> {
+    let mut seen = HashSet::with_capacity(members.len());
+    if members.is_empty() || !members.iter().all(|m| seen.insert(m)) {
+        return Err(decline());
+    }
+    Ok(members)
 }
 
 /// The type member's name.
@@ -195,51 +184,37 @@ impl Visitor<'_> for MemberSeed {
     }
 }
 
-/// A number's text, parsed.
-#[derive(Clone, Copy)]
-struct NumberSeed;
+/// A string member's text, parsed by `.0` (a number's digits, a binary's base64).
+struct TextSeed<T>(fn(&str) -> crate::Result<T>);
 
-impl<'de> DeserializeSeed<'de> for NumberSeed {
-    type Value = Number;
+impl<T> Clone for TextSeed<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for TextSeed<T> {}
+
+const NUMBER: TextSeed<Number> = TextSeed(Number::parse);
+const BINARY: TextSeed<Vec<u8>> = TextSeed(decode_base64);
+
+impl<'de, T> DeserializeSeed<'de> for TextSeed<T> {
+    type Value = T;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_str(self)
     }
 }
 
-impl Visitor<'_> for NumberSeed {
-    type Value = Number;
+impl<T> Visitor<'_> for TextSeed<T> {
+    type Value = T;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a number string")
+        f.write_str("a string")
     }
 
-    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Number, E> {
-        Number::parse(s).map_err(|_| decline())
-    }
-}
-
-/// A binary's base64 text, decoded.
-#[derive(Clone, Copy)]
-struct BinarySeed;
-
-impl<'de> DeserializeSeed<'de> for BinarySeed {
-    type Value = Vec<u8>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl Visitor<'_> for BinarySeed {
-    type Value = Vec<u8>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a base64 string")
-    }
-
-    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Vec<u8>, E> {
-        decode_base64(s).map_err(|_| decline())
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<T, E> {
+        (self.0)(s).map_err(|_| decline())
     }
 }
 
