@@ -551,6 +551,7 @@ impl Catalog {
                 start,
                 end,
                 log_old_images: parent.desc().log_old_images,
+                log_new_images: parent.desc().log_new_images,
             })
             .collect();
         // The long part (counting the children's items) runs without any lock.
@@ -681,6 +682,7 @@ impl Catalog {
                     start: p.start,
                     end: p.end,
                     log_old_images: false,
+                    log_new_images: false,
                 })
                 .collect();
             out.push((k, descs));
@@ -719,6 +721,8 @@ pub fn not_found_table(name: &str) -> ApiError {
 fn open_table(store: &Store, meta: TableMeta) -> ApiResult<Table> {
     let schema = meta.key_schema_typed()?;
     let log_old_images = meta.stream.is_some() || !meta.lsis.is_empty() || !meta.gsis.is_empty();
+    // Streams are the one reader of new images; indexes are kept in the write's batch.
+    let log_new_images = meta.stream.is_some();
     let partitions = meta
         .partitions
         .iter()
@@ -729,6 +733,7 @@ fn open_table(store: &Store, meta: TableMeta) -> ApiResult<Table> {
                 start: p.start,
                 end: p.end,
                 log_old_images,
+                log_new_images,
             })
         })
         .collect::<Result<Vec<_>, _>>()?;

@@ -33,6 +33,7 @@ fn setup() -> (tempfile::TempDir, Store, Arc<shoal_storage::Partition>) {
             start: 0,
             end: u64::MAX,
             log_old_images: false,
+            log_new_images: false,
         })
         .expect("partition");
     (dir, store, p)

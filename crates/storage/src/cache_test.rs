@@ -45,6 +45,7 @@ fn a_fill_from_before_a_write_is_refused() {
             start: 0,
             end: u64::MAX,
             log_old_images: false,
+            log_new_images: false,
         })
         .unwrap();
     let put = |v: &str| {

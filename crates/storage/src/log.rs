@@ -9,12 +9,21 @@
 //! u32 LE key length, key bytes    (point u64 BE | item key suffix)
 //! u8  old item present (0/1), u32 LE old item size (DynamoDB bytes)
 //! u32 LE new item size (DynamoDB bytes, 0 for deletes)
-//! u32 LE new image length, new image bytes (codec::encode_item; empty for deletes)
+//! u32 LE new image length, new image bytes (codec::encode_item; empty for deletes, and
+//!     empty unless the partition logs new images)
 //! u32 LE old image length, old image bytes (empty unless the partition logs old images)
 //! ```
 //!
 //! Sizes are kept so that a partition's item count and byte size can be recomputed from
 //! a checkpoint plus the records after it, without decoding images.
+//!
+//! Every write has its record, whatever the partition logs: the sequence, the key, what
+//! happened and the sizes. Images are carried only for the readers that need them
+//! ([`crate::PartitionDesc`] says which): a reader that needs images must be configured
+//! before the writes it reads, as a DynamoDB stream only shows changes made after it was
+//! enabled. Without such a reader the data keyspace holds the only copy of an item, and a
+//! write costs one image in the journal, the memtables, flushes and compactions instead
+//! of two.
 
 use crate::{Error, Result};
 
@@ -52,8 +61,22 @@ pub struct LogRecord {
 
 const VERSION: u8 = 1;
 
-impl LogRecord {
+/// A record being written, borrowing its parts from the write (the sequence number is
+/// its key, not part of the value).
+pub(crate) struct NewRecord<'a> {
+    pub op: LogOp,
+    pub timestamp_micros: u64,
+    pub key: &'a [u8],
+    pub old_size: Option<u32>,
+    pub new_size: u32,
+    pub new_image: &'a [u8],
+    pub old_image: &'a [u8],
+}
+
+impl NewRecord<'_> {
+    /// Appends the encoded record to `out`.
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+        out.reserve(32 + self.key.len() + self.new_image.len() + self.old_image.len());
         out.push(VERSION);
         out.push(match self.op {
             LogOp::Put => 1,
@@ -61,14 +84,16 @@ impl LogRecord {
             LogOp::ExpireDelete => 3,
         });
         out.extend_from_slice(&self.timestamp_micros.to_le_bytes());
-        put_bytes(out, &self.key);
+        put_bytes(out, self.key);
         out.push(u8::from(self.old_size.is_some()));
         out.extend_from_slice(&self.old_size.unwrap_or(0).to_le_bytes());
         out.extend_from_slice(&self.new_size.to_le_bytes());
-        put_bytes(out, &self.new_image);
-        put_bytes(out, &self.old_image);
+        put_bytes(out, self.new_image);
+        put_bytes(out, self.old_image);
     }
+}
 
+impl LogRecord {
     /// Decodes a record stored at sequence `seq`.
     pub fn decode(seq: u64, bytes: &[u8]) -> Result<LogRecord> {
         let mut r = Reader { bytes, pos: 0 };
@@ -169,7 +194,16 @@ mod tests {
             old_image: vec![],
         };
         let mut buf = Vec::new();
-        rec.encode(&mut buf);
+        NewRecord {
+            op: rec.op,
+            timestamp_micros: rec.timestamp_micros,
+            key: &rec.key,
+            old_size: rec.old_size,
+            new_size: rec.new_size,
+            new_image: &rec.new_image,
+            old_image: &rec.old_image,
+        }
+        .encode(&mut buf);
         assert_eq!(LogRecord::decode(7, &buf).unwrap(), rec);
         for cut in 0..buf.len() {
             assert!(matches!(

@@ -14,7 +14,7 @@ use std::sync::{Arc, OnceLock};
 use parking_lot::{Mutex, RwLock};
 use shoal_types::{codec, size, Item};
 
-use crate::log::{log_key, LogOp, LogRecord};
+use crate::log::{log_key, LogOp, LogRecord, NewRecord};
 use crate::store::Inner;
 use crate::{Result, Ticket};
 
@@ -33,6 +33,9 @@ pub struct PartitionDesc {
     /// Whether log records carry the item's previous image (needed by streams and
     /// index maintenance).
     pub log_old_images: bool,
+    /// Whether log records carry the item's new image (needed by streams). Without it
+    /// the data keyspace holds the only copy of each image (see `log.rs`).
+    pub log_new_images: bool,
 }
 
 impl PartitionDesc {
@@ -390,7 +393,7 @@ impl Partition {
             }
         }
         let mut batch = self.inner.db.batch();
-        let (op, new, new_size, new_image) = match change {
+        let (op, new, new_size, image) = match change {
             Change::Put(item) => {
                 let mut image = Vec::new();
                 codec::encode_item(&item, &mut image);
@@ -419,18 +422,21 @@ impl Partition {
                 derived_keys.push(k);
             }
         }
-        let record = LogRecord {
-            seq,
+        let mut rec = Vec::new();
+        NewRecord {
             op,
             timestamp_micros: now_micros(),
-            key: key.get(8..).unwrap_or_default().to_vec(),
+            key: key.get(8..).unwrap_or_default(),
             old_size,
             new_size,
-            new_image,
-            old_image,
-        };
-        let mut rec = Vec::with_capacity(64 + record.new_image.len());
-        record.encode(&mut rec);
+            new_image: if self.desc.log_new_images {
+                &image
+            } else {
+                &[]
+            },
+            old_image: &old_image,
+        }
+        .encode(&mut rec);
         batch.insert(&self.inner.log, log_key(self.desc.id, seq), rec);
         // The ticket is recorded before the write becomes visible, so a reader that sees
         // the write also sees a ticket that covers it (see `read_ticket`).
@@ -444,7 +450,7 @@ impl Partition {
             Ok(()) => self
                 .inner
                 .items
-                .written(&key, new.is_some().then_some(record.new_image.as_slice())),
+                .written(&key, new.is_some().then_some(image.as_slice())),
             Err(_) => self.inner.items.forget(&key),
         }
         for k in &derived_keys {

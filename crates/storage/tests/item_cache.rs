@@ -26,6 +26,7 @@ fn partition(store: &Store) -> Arc<Partition> {
             start: 0,
             end: u64::MAX,
             log_old_images: false,
+            log_new_images: false,
         })
         .unwrap()
 }

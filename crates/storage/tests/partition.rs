@@ -24,6 +24,7 @@ fn desc(id: u64, start: u64, end: u64) -> PartitionDesc {
         start,
         end,
         log_old_images: true,
+        log_new_images: true,
     }
 }
 
@@ -77,6 +78,11 @@ fn writes_are_logged_in_order_and_survive_reopen() {
         !log[1].old_image.is_empty(),
         "old images are logged when asked"
     );
+    assert_eq!(
+        shoal_types::codec::decode_item(&log[1].new_image).unwrap(),
+        item("a", "2"),
+        "new images are logged when asked"
+    );
     store.close().unwrap();
     drop(store);
     drop(p);
@@ -92,6 +98,39 @@ fn writes_are_logged_in_order_and_survive_reopen() {
         5,
         "sequence continues after reopen"
     );
+}
+
+#[test]
+fn without_image_readers_records_keep_sizes_but_no_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let bare = PartitionDesc {
+        log_old_images: false,
+        log_new_images: false,
+        ..desc(3, 0, u64::MAX)
+    };
+    let p = store.open_partition(bare.clone()).unwrap();
+    put(&p, 5, "a", "1");
+    put(&p, 5, "a", "22");
+    let log = p.read_log(1, 10).unwrap();
+    assert_eq!(log.len(), 2);
+    assert!(log
+        .iter()
+        .all(|r| r.new_image.is_empty() && r.old_image.is_empty()));
+    assert_eq!(
+        (log[0].old_size, log[1].old_size),
+        (None, Some(log[0].new_size))
+    );
+    assert_eq!(log[1].new_size, log[0].new_size + 1);
+    assert_eq!(log[1].key, [&5u64.to_be_bytes()[..], b"a"].concat());
+    store.close().unwrap();
+    drop((store, p));
+
+    // The item lives on in the data keyspace, and the sizes rebuild the statistics.
+    let store = open(dir.path());
+    let p = store.open_partition(bare).unwrap();
+    assert_eq!(p.get(5, b"a").unwrap(), Some(item("a", "22")));
+    assert_eq!((p.stats().items, p.stats().last_seq), (1, 2));
 }
 
 #[test]
