@@ -15,6 +15,10 @@
 //! meta: opaque keys owned by the server's catalog, plus "stats/<partition id>"
 //! ```
 //!
+//! The data keyspace keeps encoded items of 1 KiB and more in blob files beside its tables
+//! (key-value separation, `BLOB_THRESHOLD` in store.rs), so compactions move their keys
+//! and pointers, not their images.
+//!
 //! Invariants a reader must keep:
 //! 1. A partition owns the contiguous, inclusive point range `[start, end]` of its table.
 //! 2. Every write to a partition is one atomic fjall batch holding its log record at the

@@ -386,3 +386,81 @@ fn a_split_refuses_children_that_do_not_cover_the_parent() {
     }
     assert!(!parent.is_retired());
 }
+
+#[test]
+fn large_items_live_in_blob_files_through_flush_compaction_and_reopen() {
+    // No item cache: every read below goes to the engine's tables and blob files.
+    let open_uncached = |dir: &std::path::Path| {
+        Store::open(StoreConfig {
+            path: dir.to_path_buf(),
+            cache_bytes: 8 << 20,
+            item_cache_bytes: 0,
+        })
+        .unwrap()
+    };
+    let value = |i: u64, round: u64| {
+        // Even keys are small items, odd keys images well over the blob threshold.
+        let len = if i.is_multiple_of(2) {
+            40
+        } else {
+            3000 + i as usize
+        };
+        format!("{round}:{i}:").repeat(len / 6 + 1)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_uncached(dir.path());
+    let p = store.open_partition(desc(6, 0, u64::MAX)).unwrap();
+    for i in 0..200 {
+        put(&p, i, &format!("k{i}"), &value(i, 0));
+    }
+    store.flush_data(false).unwrap();
+    assert!(store.data_blob_files() > 0, "large images are separated");
+    // Overwrite most large items and delete some of both sizes, then merge all tables:
+    // the merge drops the replaced entries and leaves their blobs stale.
+    for i in (1..200).step_by(2).filter(|i| i % 10 != 1) {
+        put(&p, i, &format!("k{i}"), &value(i, 1));
+    }
+    for i in (0..200).step_by(7) {
+        p.write(i, format!("k{i}").as_bytes(), |_| {
+            Ok::<_, shoal_storage::Error>(Change::Delete)
+        })
+        .unwrap();
+    }
+    store.flush_data(true).unwrap();
+    let expected = |i: u64| {
+        if i.is_multiple_of(7) {
+            None
+        } else if i % 2 == 1 && i % 10 != 1 {
+            Some(item(&format!("k{i}"), &value(i, 1)))
+        } else {
+            Some(item(&format!("k{i}"), &value(i, 0)))
+        }
+    };
+    let check = |p: &shoal_storage::Partition| {
+        for i in 0..200 {
+            assert_eq!(
+                p.get(i, format!("k{i}").as_bytes()).unwrap(),
+                expected(i),
+                "k{i}"
+            );
+        }
+        let scanned = p.scan(None, 1000).unwrap();
+        assert_eq!(
+            scanned.items.len(),
+            (0..200).filter(|&i| expected(i).is_some()).count()
+        );
+    };
+    check(&p);
+    let stats = p.stats();
+    assert_eq!(
+        stats.items,
+        (0..200).filter(|&i| expected(i).is_some()).count() as u64
+    );
+    store.close().unwrap();
+    drop((store, p));
+
+    let store = open_uncached(dir.path());
+    let p = store.open_partition(desc(6, 0, u64::MAX)).unwrap();
+    check(&p);
+    assert_eq!(p.stats(), stats);
+}
