@@ -399,11 +399,12 @@ fn large_items_live_in_blob_files_through_flush_compaction_and_reopen() {
         .unwrap()
     };
     let value = |i: u64, round: u64| {
-        // Even keys are small items, odd keys images well over the blob threshold.
-        let len = if i.is_multiple_of(2) {
-            40
-        } else {
-            3000 + i as usize
+        // Even keys are small items, odd keys images well over the blob threshold, the
+        // last one near DynamoDB's 400 KB item limit.
+        let len = match i {
+            199 => 390_000,
+            _ if i.is_multiple_of(2) => 40,
+            _ => 3000 + i as usize,
         };
         format!("{round}:{i}:").repeat(len / 6 + 1)
     };
