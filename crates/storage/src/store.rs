@@ -41,15 +41,15 @@ fn background_workers() -> usize {
 /// items of a kilobyte and more that rewriting was most of the engine's work. With the
 /// images in blob files, compactions move keys and pointers only (measured on 2 cores,
 /// 1M-record loads of 1 KB items, alternated: server CPU per PutItem 52.1 / 52.2 ->
-/// 44.4 / 44.7 µs, 22.0k / 22.3k -> 25.0k / 25.2k PutItem/s; a uniform-update run of
-/// workload A 6% faster). What it costs: a point read that misses both caches makes
+/// 45.6 / 44.9 µs, 22.0k / 22.3k -> 24.8k / 25.1k PutItem/s; uniform-update runs of
+/// workload A 3-7% faster). What it costs: a point read that misses both caches makes
 /// one more block read (no change measured in cold GetItem), a Scan over such items
 /// reads each from its blob file (workload E 10% slower), and overwritten images stay
 /// in their blob file until it is wholly stale or a compaction rewrites it (fjall's
 /// defaults: the oldest quarter of the files at least a quarter stale that the
 /// compaction's tables alone refer to). After 14 uniform overwrites per key the
-/// directory was 1.4 times the size it reaches without separation, and not growing. Smaller items, the common case, stay in the tables
-/// and pay nothing.
+/// directory was 1.4 times the size it reaches without separation, and not growing.
+/// Smaller items, the common case, stay in the tables and pay nothing.
 ///
 /// fjall records a keyspace's options when it creates it: a data directory created
 /// before separation keeps its tables as they were.
