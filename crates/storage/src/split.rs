@@ -7,8 +7,11 @@
 //! lock is held only briefly:
 //!
 //! 1. [`Store::prepare_split`] takes a snapshot at the parent's sequence number `S`
-//!    (read under its write lock, so the snapshot holds exactly the writes up to `S`)
-//!    and counts the items and bytes of each child's range in it, without any lock.
+//!    and the parent's counters (both read under its write lock, so they hold exactly
+//!    the writes up to `S`), counts the items and bytes of every child's range but the
+//!    widest in the snapshot, without any lock, and gives the widest child the parent's
+//!    counters minus its siblings' counts. Counting reads every item's image, so a
+//!    binary split reads half of the parent, not all of it.
 //! 2. [`Store::finish_split`] takes the parent's write lock, applies the parent's log
 //!    records after `S` to the children's counts (records carry the sizes before and
 //!    after each write), and commits in one durable metadata batch the children's
@@ -67,7 +70,7 @@ impl Store {
     ) -> Result<PreparedSplit> {
         check_children(parent.desc(), &children)?;
         let inner = self.inner();
-        let (at_seq, snapshot) = {
+        let (at_seq, snapshot, at_stats) = {
             let guard = parent.lock_writes();
             if parent.is_retired() {
                 return Err(Error::Corrupt(format!(
@@ -75,29 +78,54 @@ impl Store {
                     parent.desc().id
                 )));
             }
-            (*guard - 1, inner.db.snapshot())
+            // Under the write lock the counters match the snapshot's writes exactly.
+            (*guard - 1, inner.db.snapshot(), parent.stats())
         };
-        let mut counted: Vec<(PartitionDesc, PartitionStats)> = children
-            .into_iter()
-            .map(|d| (d, PartitionStats::default()))
-            .collect();
-        let p = parent.desc();
-        let lo = parent.data_key(p.start, &[]);
-        let mut hi = p.table_id.to_be_bytes().to_vec();
-        hi.extend_from_slice(&p.end.to_be_bytes());
-        let iter = match prefix_successor(&hi) {
-            Some(upper) => snapshot.range(&inner.data, lo.as_slice()..upper.as_slice()),
-            None => snapshot.range(&inner.data, lo.as_slice()..),
-        };
-        for guard in iter {
-            let (k, v) = guard.into_inner()?;
-            let point =
-                point_of_data_key(&k).ok_or_else(|| Error::Corrupt("short data key".into()))?;
-            let item = codec::decode_item(&v)?;
-            if let Some((_, stats)) = counted.iter_mut().find(|(d, _)| d.contains(point)) {
-                stats.items += 1;
-                stats.bytes += size::item_size(&item) as u64;
-            }
+        // The widest child is not counted: counting reads every item of a range, image
+        // and all (a kilobyte item from its blob file), and a binary split would read
+        // the whole parent for figures the parent's counters already hold.
+        let derived = children
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, d)| d.end - d.start)
+            .map(|(i, _)| i);
+        let mut counted = Vec::with_capacity(children.len());
+        for (i, d) in children.into_iter().enumerate() {
+            let stats = if Some(i) == derived {
+                PartitionStats::default()
+            } else {
+                count_range(self, &snapshot, &d)?
+            };
+            counted.push((d, stats));
+        }
+        if let Some(i) = derived {
+            let (items, bytes) = counted
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .fold((0u64, 0u64), |(n, b), (_, (_, s))| {
+                    (n + s.items, b + s.bytes)
+                });
+            let rest = match (
+                at_stats.items.checked_sub(items),
+                at_stats.bytes.checked_sub(bytes),
+            ) {
+                (Some(items), Some(bytes)) => PartitionStats {
+                    items,
+                    bytes,
+                    last_seq: 0,
+                },
+                // Counters below what the siblings hold cannot come from exact counters:
+                // count this child too rather than hand it a wrong start.
+                _ => {
+                    tracing::warn!(
+                        partition = parent.desc().id,
+                        "partition counters below its children's count; counting every child"
+                    );
+                    count_range(self, &snapshot, &counted[i].0)?
+                }
+            };
+            counted[i].1 = rest;
         }
         Ok(PreparedSplit {
             parent: Arc::clone(parent),
@@ -167,6 +195,33 @@ impl Store {
         drop(guard);
         Ok(opened)
     }
+}
+
+/// Items and bytes of a child's range in the snapshot.
+fn count_range(
+    store: &Store,
+    snapshot: &fjall::Snapshot,
+    d: &PartitionDesc,
+) -> Result<PartitionStats> {
+    let inner = store.inner();
+    let mut lo = d.table_id.to_be_bytes().to_vec();
+    lo.extend_from_slice(&d.start.to_be_bytes());
+    let mut hi = d.table_id.to_be_bytes().to_vec();
+    hi.extend_from_slice(&d.end.to_be_bytes());
+    let iter = match prefix_successor(&hi) {
+        Some(upper) => snapshot.range(&inner.data, lo.as_slice()..upper.as_slice()),
+        None => snapshot.range(&inner.data, lo.as_slice()..),
+    };
+    let mut stats = PartitionStats::default();
+    for guard in iter {
+        let (k, v) = guard.into_inner()?;
+        let point = point_of_data_key(&k).ok_or_else(|| Error::Corrupt("short data key".into()))?;
+        if d.contains(point) {
+            stats.items += 1;
+            stats.bytes += size::item_size(&codec::decode_item(&v)?) as u64;
+        }
+    }
+    Ok(stats)
 }
 
 fn check_children(parent: &PartitionDesc, children: &[PartitionDesc]) -> Result<()> {

@@ -268,6 +268,25 @@ fn readers_are_told_to_wait_for_every_write_they_can_see() {
     assert!(durable >= w.ticket.0);
 }
 
+/// Items and bytes in a partition's range, counted by a full scan.
+fn count(p: &shoal_storage::Partition) -> (u64, u64) {
+    let (mut n, mut bytes) = (0u64, 0u64);
+    let mut after = None;
+    loop {
+        let b = p.scan(after.as_deref(), 500).unwrap();
+        n += b.items.len() as u64;
+        for (k, item) in &b.items {
+            let point = u64::from_be_bytes(k[8..16].try_into().unwrap());
+            assert!(p.contains(point));
+            bytes += shoal_types::size::item_size(item) as u64;
+        }
+        after = b.items.last().map(|(k, _)| k.clone());
+        if b.done {
+            return (n, bytes);
+        }
+    }
+}
+
 /// Points spread over the whole space, so both halves of a split get items.
 fn spread(i: u64) -> u64 {
     i.wrapping_mul(0x9E37_79B9_7F4A_7C15)
@@ -337,24 +356,13 @@ fn a_split_under_concurrent_writes_keeps_every_item_and_exact_statistics() {
         put(c, c.desc().start, "probe", "x");
         assert_eq!(c.read_log(0, 1).unwrap()[0].seq, parent_last + 1);
     }
-    // Statistics are exact: they equal a full count of each child's range.
+    // Statistics are exact: they equal a full count of each child's range, also for the
+    // child whose start was derived from the parent's counters rather than counted.
     let mut total = 0;
     for (c, _) in &opened {
-        let mut n = 0u64;
-        let mut after = None;
-        loop {
-            let b = c.scan(after.as_deref(), 500).unwrap();
-            n += b.items.len() as u64;
-            for (k, _) in &b.items {
-                let point = u64::from_be_bytes(k[8..16].try_into().unwrap());
-                assert!(c.contains(point));
-            }
-            after = b.items.last().map(|(k, _)| k.clone());
-            if b.done {
-                break;
-            }
-        }
+        let (n, bytes) = count(c);
         assert_eq!(c.stats().items, n, "child {}", c.desc().id);
+        assert_eq!(c.stats().bytes, bytes, "child {}", c.desc().id);
         total += n;
     }
     assert!(total > 2_000);
@@ -369,6 +377,64 @@ fn a_split_under_concurrent_writes_keeps_every_item_and_exact_statistics() {
         let c = store.open_partition(d).unwrap();
         assert_eq!(c.stats(), e);
     }
+}
+
+/// The widest child's start comes from the parent's counters, so a parent whose counters
+/// were recovered (checkpoint plus log replay) must split into exact children too.
+#[test]
+fn a_split_after_reopen_gives_every_child_exact_statistics() {
+    let dir = tempfile::tempdir().unwrap();
+    let children = vec![
+        desc(2, 0, u64::MAX / 4),
+        desc(3, u64::MAX / 4 + 1, u64::MAX / 2),
+        desc(4, u64::MAX / 2 + 1, u64::MAX),
+    ];
+    {
+        let store = open(dir.path());
+        let p = store.open_partition(desc(1, 0, u64::MAX)).unwrap();
+        for i in 0..1_500u64 {
+            // Sizes vary, so a wrong byte count cannot hide behind a right item count.
+            put(
+                &p,
+                spread(i),
+                &format!("k{i}"),
+                &"v".repeat((i % 97) as usize),
+            );
+            if i == 700 {
+                store.checkpoint(&p).unwrap();
+            }
+            if i % 5 == 0 {
+                let j = i / 2;
+                p.write(spread(j), format!("k{j}").as_bytes(), |_| {
+                    Ok::<_, shoal_storage::Error>(Change::Delete)
+                })
+                .unwrap();
+            }
+        }
+        store.close().unwrap();
+    }
+    let store = open(dir.path());
+    let parent = store.open_partition(desc(1, 0, u64::MAX)).unwrap();
+    assert_eq!(parent.stats().items, count(&parent).0);
+    let prepared = store.prepare_split(&parent, children).unwrap();
+    let opened = store
+        .finish_split(
+            prepared,
+            |_| Ok::<_, shoal_storage::Error>(Vec::new()),
+            |_| Ok(()),
+        )
+        .unwrap();
+    for (c, start) in &opened {
+        let (n, bytes) = count(c);
+        assert!(n > 100, "child {} holds {n} items", c.desc().id);
+        assert_eq!(
+            (start.items, start.bytes),
+            (n, bytes),
+            "child {}",
+            c.desc().id
+        );
+    }
+    store.close().unwrap();
 }
 
 #[test]
