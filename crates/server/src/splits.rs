@@ -144,6 +144,7 @@ impl SplitWorker {
     fn run_steps(node: &Node, table: &Table, steps: &[SplitStep]) -> anyhow::Result<usize> {
         let mut done = 0;
         for (parent, ranges) in steps {
+            let started = std::time::Instant::now();
             match node.catalog.split(&table.meta.name, *parent, ranges) {
                 Ok(Some(children)) => {
                     done += 1;
@@ -151,6 +152,7 @@ impl SplitWorker {
                         table = %table.meta.name,
                         parent,
                         ?children,
+                        took_ms = started.elapsed().as_millis() as u64,
                         "partition split"
                     );
                 }
