@@ -10,7 +10,7 @@
 //! taking a lock.
 //!
 //! Batching comes from the sync itself: the journal is not locked while the disk syncs
-//! (see `JournalSync` in store.rs), so writers keep committing during an fsync and the
+//! (see `JournalSync` in journal.rs), so writers keep committing during an fsync and the
 //! next fsync covers all of them. The committer never waits to gather writers (measured:
 //! a 1 ms gathering wait set the floor of every write's latency).
 //!

@@ -30,10 +30,15 @@
 //!    is apply order and conditional writes see the latest committed item.
 //! 5. Point reads go through the item cache (cache.rs): anything that changes data keys
 //!    outside [`Partition::write`] must forget the keys it changed or clear the cache.
+//! 6. Every write to the engine goes through `Inner::commit`, `Inner::meta_insert` or
+//!    `Inner::meta_remove` (store.rs), which hold the journal gate: the committer
+//!    zero-fills the journal ahead of the engine only while no write is in flight
+//!    (journal.rs).
 
 mod cache;
 mod durability;
 mod error;
+mod journal;
 mod log;
 mod partition;
 mod split;

@@ -239,7 +239,7 @@ impl Partition {
             }
             changed.push(k);
         }
-        let committed = batch.commit();
+        let committed = self.inner.commit(batch);
         for k in &changed {
             self.inner.items.forget(k);
         }
@@ -443,7 +443,7 @@ impl Partition {
         let ticket = self.inner.durability.reserve();
         self.last_ticket.store(ticket.0, Ordering::Release);
         self.point_tickets[point_slot(point)].fetch_max(ticket.0, Ordering::AcqRel);
-        let committed = batch.commit();
+        let committed = self.inner.commit(batch);
         // Before the ticket completes, so no reader can see this write durable and then
         // read the cache's older item (cache.rs, invariant 1).
         match &committed {

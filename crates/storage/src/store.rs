@@ -4,9 +4,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 
 use crate::cache::{ItemCache, ItemCacheStats};
+use crate::journal::JournalSync;
 use crate::log::{log_key, LogRecord};
 use crate::partition::{prefix_successor, Partition, PartitionDesc, PartitionStats};
 use crate::{Durability, Error, Result};
@@ -74,6 +75,31 @@ pub(crate) struct Inner {
     pub(crate) meta: Keyspace,
     pub(crate) durability: Arc<Durability>,
     pub(crate) items: ItemCache,
+    /// Held for reading by every call that writes the journal, and for writing (tried,
+    /// never awaited) by the committer while it zero-fills ahead of the engine
+    /// (journal.rs).
+    pub(crate) journal_gate: RwLock<()>,
+}
+
+impl Inner {
+    /// Commits a batch. Every write to the engine goes through this method,
+    /// [`Inner::meta_insert`] or [`Inner::meta_remove`], which hold the journal gate.
+    pub(crate) fn commit(&self, batch: fjall::OwnedWriteBatch) -> fjall::Result<()> {
+        let _gate = self.journal_gate.read();
+        batch.commit()
+    }
+
+    /// Writes one metadata entry (not synced).
+    pub(crate) fn meta_insert(&self, key: Vec<u8>, value: Vec<u8>) -> fjall::Result<()> {
+        let _gate = self.journal_gate.read();
+        self.meta.insert(key, value)
+    }
+
+    /// Removes one metadata entry (not synced).
+    pub(crate) fn meta_remove(&self, key: Vec<u8>) -> fjall::Result<()> {
+        let _gate = self.journal_gate.read();
+        self.meta.remove(key)
+    }
 }
 
 impl std::fmt::Debug for Inner {
@@ -115,16 +141,16 @@ impl Store {
             meta,
             durability,
             items: ItemCache::new(config.item_cache_bytes),
+            journal_gate: RwLock::new(()),
         });
         let committer_inner = Arc::clone(&inner);
         let handle = std::thread::Builder::new()
             .name("shoal-commit".into())
             .spawn(move || {
-                let db = committer_inner.db.clone();
                 let mut journal = JournalSync::new(config.path.clone());
                 committer_inner
                     .durability
-                    .run_committer(|| journal.sync(&db).map_err(|e| e.to_string()));
+                    .run_committer(|| journal.sync(&committer_inner).map_err(|e| e.to_string()));
             })
             .map_err(|e| Error::Engine(fjall::Error::Io(e)))?;
         Ok(Store {
@@ -177,7 +203,7 @@ impl Store {
                 None => batch.remove(&self.inner.meta, k.as_slice()),
             }
         }
-        batch.commit()?;
+        self.inner.commit(batch)?;
         Ok(())
     }
 
@@ -230,7 +256,7 @@ impl Store {
         let stats = partition.stats_consistent();
         let (k, v) = stats_entry(partition.desc().id, &stats);
         if let Some(v) = v {
-            self.inner.meta.insert(k, v)?;
+            self.inner.meta_insert(k, v)?;
         }
         Ok(stats)
     }
@@ -265,7 +291,7 @@ impl Store {
             &log_key(desc.id, 0),
             &prefix_successor(&desc.id.to_be_bytes()).unwrap_or_else(|| vec![0xff; 17]),
         )?;
-        self.inner.meta.remove(stats_key(desc.id))?;
+        self.inner.meta_remove(stats_key(desc.id))?;
         Ok(n)
     }
 
@@ -277,7 +303,7 @@ impl Store {
             &log_key(partition_id, 0),
             &prefix_successor(&partition_id.to_be_bytes()).unwrap_or_else(|| vec![0xff; 17]),
         )?;
-        self.inner.meta.remove(stats_key(partition_id))?;
+        self.inner.meta_remove(stats_key(partition_id))?;
         Ok(n)
     }
 
@@ -295,7 +321,7 @@ impl Store {
             for k in &keys {
                 batch.remove(ks, k.clone());
             }
-            batch.commit()?;
+            self.inner.commit(batch)?;
             removed += keys.len() as u64;
         }
     }
@@ -367,61 +393,6 @@ impl Store {
     /// Blob files of the data keyspace (see [`BLOB_THRESHOLD`]).
     pub fn data_blob_files(&self) -> usize {
         self.inner.data.blob_file_count()
-    }
-}
-
-/// Makes the journal durable for the group committer without holding the engine's
-/// journal lock during the fsync: the lock is held only to hand the buffered journal to
-/// the OS (`PersistMode::Buffer`), then the active journal file is fsynced through a
-/// handle of our own, so writers keep appending to the journal while the disk syncs.
-///
-/// fjall keeps its journals as `<db>/<n>.jnl`, the active one being the highest `n`;
-/// a rotation fsyncs the journal it seals, so a write flushed into a journal that is
-/// sealed before our fsync is durable either way.
-struct JournalSync {
-    dir: PathBuf,
-    active: Option<(u64, std::fs::File)>,
-}
-
-impl JournalSync {
-    fn new(dir: PathBuf) -> Self {
-        JournalSync { dir, active: None }
-    }
-
-    fn sync(&mut self, db: &Database) -> Result<()> {
-        db.persist(PersistMode::Buffer)?;
-        let io = |e| Error::Engine(fjall::Error::Io(e));
-        let mut id = match &self.active {
-            Some((id, _)) => *id,
-            None => self.newest().map_err(io)?,
-        };
-        while self.dir.join(format!("{}.jnl", id + 1)).exists() {
-            id += 1;
-        }
-        if self.active.as_ref().map(|(a, _)| *a) != Some(id) {
-            let file = std::fs::File::open(self.dir.join(format!("{id}.jnl"))).map_err(io)?;
-            self.active = Some((id, file));
-        }
-        match &self.active {
-            Some((_, file)) => file.sync_data().map_err(io),
-            None => Ok(()),
-        }
-    }
-
-    /// The highest journal number in the directory.
-    fn newest(&self) -> std::io::Result<u64> {
-        let mut newest = 0;
-        for entry in std::fs::read_dir(&self.dir)? {
-            let name = entry?.file_name();
-            let n = name
-                .to_str()
-                .and_then(|n| n.strip_suffix(".jnl"))
-                .and_then(|n| n.parse::<u64>().ok());
-            if let Some(n) = n {
-                newest = newest.max(n);
-            }
-        }
-        Ok(newest)
     }
 }
 
