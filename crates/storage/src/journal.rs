@@ -14,9 +14,10 @@
 //!    background work writes only bytes such a call already handed to it (its buffer) or
 //!    a new journal file.
 //! 2. Zeros are written only with the gate held for writing and the engine's buffer
-//!    flushed, and only over bytes just read back as zeros. The journal's contents are
-//!    therefore never changed: a zero-filled region reads exactly as the hole it replaced,
-//!    and recovery sees the same bytes.
+//!    flushed, and only over a range the file system reports as a hole (`SEEK_DATA`).
+//!    The journal's contents are therefore never changed: a zero-filled region reads
+//!    exactly as the hole it replaced, and recovery sees the same bytes. (Not a read of
+//!    the range: a read under the gate took 23 ms now and then, stalling every writer.)
 //! 3. Never past the file's length: fjall reopens a journal in append mode after a
 //!    restart, and zeros past the end would sit between two of its records, where
 //!    recovery would stop.
@@ -34,10 +35,11 @@ use crate::store::Inner;
 use crate::{Error, Result};
 
 /// Bytes zeroed at a time, ahead of the engine's writer. The fsync after a chunk writes
-/// it and allocates its blocks, so it is the slow one. Measured with one client (20k
-/// sequential 1 KB puts, three runs each, interleaved): no zero fill 2,538 puts/s
-/// (p99.9 1.4-1.9 ms); 1 MiB chunks 2,827 (p99.9 4.0-4.6 ms); 256 KiB 2,699 (p99.9
-/// 1.8-2.1 ms); 64 KiB gained less and had slower outliers.
+/// it and allocates its blocks, so it is the slow one; a small chunk keeps its extra time
+/// small. Measured with one client (20k sequential 1 KB puts, three runs each, on an
+/// earlier version that read the range before zeroing it): 1 MiB chunks gave 5% more
+/// puts/s than 256 KiB but twice the p99.9 (4.0-4.6 ms against 1.8-2.1 ms); 64 KiB gave
+/// fewer puts/s and slower outliers.
 #[cfg(unix)]
 const CHUNK: u64 = 256 << 10;
 
@@ -163,8 +165,7 @@ impl Active {
         let meta = self.file.metadata().map_err(io)?;
         let len = meta.len();
         let block = block_size(&meta);
-        // A hint only (the read below is what keeps the contents): where the engine's
-        // data ends, if it passed the zeroed region.
+        // Where the engine's data ends, if it passed the zeroed region.
         let mut start = self
             .zeroed
             .max(next_hole(&self.file, self.zeroed).unwrap_or(0));
@@ -174,26 +175,29 @@ impl Active {
             self.done = true;
             return Ok(());
         }
-        let mut buf = vec![0u8; (end - start) as usize];
-        self.file.read_exact_at(&mut buf, start).map_err(io)?;
-        // Invariant 2: if the engine's bytes reach into the chunk, zero only after them.
-        // Otherwise `buf` is all zeros, and it is what gets written.
-        if let Some(last) = buf.iter().rposition(|&b| b != 0) {
-            let from = (start + last as u64 + 1).next_multiple_of(block);
-            self.zeroed = from.min(end);
-            self.tripwire = None;
-            return Ok(());
+        // Invariant 2: only over what the file system reports as a hole, which reads as
+        // zeros. (Linux file systems report written pages not yet on disk as data.)
+        if let Some(data) = next_data(&self.file, start).map_err(io)? {
+            if data < end {
+                // Never expected (the engine writes front to back): resume after it.
+                self.zeroed = next_hole(&self.file, data)
+                    .unwrap_or(len)
+                    .next_multiple_of(block);
+                self.tripwire = None;
+                return Ok(());
+            }
         }
+        let zeros = vec![0u8; (end - start) as usize];
         let trip = (start + (end - start) / 2) / block * block;
         if trip > start && trip + block < end {
-            let (head, tail) = buf.split_at((trip - start) as usize);
+            let (head, tail) = zeros.split_at((trip - start) as usize);
             self.file.write_all_at(head, start).map_err(io)?;
             self.file
                 .write_all_at(&tail[block as usize..], trip + block)
                 .map_err(io)?;
             self.tripwire = Some(trip);
         } else {
-            self.file.write_all_at(&buf, start).map_err(io)?;
+            self.file.write_all_at(&zeros, start).map_err(io)?;
             self.tripwire = None;
         }
         self.zeroed = end;
@@ -216,4 +220,15 @@ fn block_size(meta: &std::fs::Metadata) -> u64 {
 #[cfg(unix)]
 fn next_hole(file: &File, offset: u64) -> Option<u64> {
     rustix::fs::seek(file, rustix::fs::SeekFrom::Hole(offset)).ok()
+}
+
+/// The first data at or after `offset`, or `None` if only a hole follows it. A file
+/// system without hole support reports everything before the end as data.
+#[cfg(unix)]
+fn next_data(file: &File, offset: u64) -> std::io::Result<Option<u64>> {
+    match rustix::fs::seek(file, rustix::fs::SeekFrom::Data(offset)) {
+        Ok(at) => Ok(Some(at)),
+        Err(rustix::io::Errno::NXIO) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
