@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use shoal_storage::{Change, PartitionDesc, Store, StoreConfig};
+use shoal_storage::{Change, Partition, PartitionDesc, Store, StoreConfig};
 use shoal_types::{AttributeValue, Item};
 
 fn open(dir: &Path) -> Store {
@@ -74,19 +74,14 @@ fn active_journal(dir: &Path) -> std::path::PathBuf {
         .unwrap()
 }
 
-#[test]
-fn the_journal_is_zero_filled_ahead_and_recovery_reads_every_write() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    let p = store.open_partition(desc()).unwrap();
-    const WRITERS: u64 = 4;
-    const EACH: u64 = 400;
-    let threads: Vec<_> = (0..WRITERS)
+/// Writers `ts` put items `0..each` at once, each waiting for its write to be durable.
+fn write_all(store: &Store, p: &Arc<Partition>, ts: std::ops::Range<u64>, each: u64) {
+    let threads: Vec<_> = ts
         .map(|t| {
-            let p = Arc::clone(&p);
+            let p = Arc::clone(p);
             let store = store.clone();
             std::thread::spawn(move || {
-                for i in 0..EACH {
+                for i in 0..each {
                     let key = format!("t{t}-{i}");
                     let w = p
                         .write(point(t, i), key.as_bytes(), |_| {
@@ -101,14 +96,31 @@ fn the_journal_is_zero_filled_ahead_and_recovery_reads_every_write() {
     for t in threads {
         t.join().unwrap();
     }
+}
 
+/// Every item of writers `ts` reads back as written.
+fn check_all(p: &Partition, ts: std::ops::Range<u64>, each: u64) {
+    for t in ts {
+        for i in 0..each {
+            let key = format!("t{t}-{i}");
+            assert_eq!(
+                p.get(point(t, i), key.as_bytes()).unwrap(),
+                Some(item(t, i)),
+                "{key}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_journal_is_zero_filled_ahead_and_recovery_reads_every_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let p = store.open_partition(desc()).unwrap();
+    const EACH: u64 = 400;
+    write_all(&store, &p, 0..4, EACH);
     // One more write alone: its sync finds no commit in flight, so it zeroes if due.
-    let w = p
-        .write(1, b"last", |_| {
-            Ok::<_, shoal_storage::Error>(Change::Put(item(9, 0)))
-        })
-        .unwrap();
-    store.durability().wait_blocking(w.ticket).unwrap();
+    write_all(&store, &p, 9..10, 1);
 
     // The engine's bytes end at the journal's last non-zero byte; after it there must be
     // written blocks (our zeros), not only a hole to the end of the file.
@@ -126,7 +138,6 @@ fn the_journal_is_zero_filled_ahead_and_recovery_reads_every_write() {
         bytes.len()
     );
     drop((file, bytes));
-
     store.close().unwrap();
     drop((store, p));
 
@@ -134,15 +145,17 @@ fn the_journal_is_zero_filled_ahead_and_recovery_reads_every_write() {
     // comes back from the journal, through the zero-filled regions.
     let store = open(dir.path());
     let p = store.open_partition(desc()).unwrap();
-    assert_eq!(p.stats().items, WRITERS * EACH + 1);
-    for t in 0..WRITERS {
-        for i in 0..EACH {
-            let key = format!("t{t}-{i}");
-            assert_eq!(
-                p.get(point(t, i), key.as_bytes()).unwrap(),
-                Some(item(t, i)),
-                "{key}"
-            );
-        }
-    }
+    assert_eq!(p.stats().items, 4 * EACH + 1);
+    check_all(&p, 0..4, EACH);
+
+    // After a restart the engine appends to the journal it recovered: writes there must
+    // come back too (nothing zeroed past its end, invariant 3).
+    write_all(&store, &p, 4..6, EACH / 2);
+    store.close().unwrap();
+    drop((store, p));
+    let store = open(dir.path());
+    let p = store.open_partition(desc()).unwrap();
+    assert_eq!(p.stats().items, 5 * EACH + 1);
+    check_all(&p, 0..6, EACH / 2);
+    check_all(&p, 0..4, EACH);
 }
