@@ -208,11 +208,14 @@ impl Active {
     }
 }
 
-/// The file system's block size: the unit in which a hole can exist.
+/// The unit in which a hole can exist: the file's preferred I/O size, which is the block
+/// size on local file systems. Capped so that a chunk keeps room for its tripwire (a
+/// network file system may report its transfer size; with blocks larger than this the
+/// tripwire is never a hole, and the file is zeroed a chunk per sync until its end).
 #[cfg(unix)]
 fn block_size(meta: &std::fs::Metadata) -> u64 {
     use std::os::unix::fs::MetadataExt;
-    meta.blksize().clamp(4096, 1 << 20)
+    meta.blksize().clamp(4096, CHUNK / 4)
 }
 
 /// The first hole at or after `offset` (the end of the file counts as one); `None` if
