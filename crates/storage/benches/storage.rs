@@ -1,5 +1,5 @@
 //! Storage hot paths: point reads, logged writes (buffered), and durable writes through
-//! group commit with several concurrent writers.
+//! group commit, from one writer and from several concurrent writers.
 
 // A bench that cannot set up has nothing to measure: failing loudly is the point.
 #![allow(clippy::expect_used)]
@@ -88,6 +88,21 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("storage_durable");
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(5));
+    // One writer waiting for each write: the latency of a journal fsync, which the
+    // committer's zero fill of the journal shortens (journal.rs).
+    let mut next = 100_000_000u64;
+    g.bench_function("put_1kb_durable_1_writer", |b| {
+        b.iter(|| {
+            next += 1;
+            let (point, k) = key(next);
+            let w = p
+                .write(point, &k, |_| {
+                    Ok::<_, shoal_storage::Error>(Change::Put(item(next)))
+                })
+                .expect("write");
+            store.durability().wait_blocking(w.ticket).expect("sync");
+        })
+    });
     g.bench_function("put_1kb_durable_32_writers_x100", |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
