@@ -46,6 +46,17 @@ fn key(i: u64) -> (u64, Vec<u8>) {
     )
 }
 
+/// Puts item `id` and waits until group commit has made it durable.
+fn put_durable(store: &Store, p: &shoal_storage::Partition, id: u64) {
+    let (point, k) = key(id);
+    let w = p
+        .write(point, &k, |_| {
+            Ok::<_, shoal_storage::Error>(Change::Put(item(id)))
+        })
+        .expect("write");
+    store.durability().wait_blocking(w.ticket).expect("sync");
+}
+
 fn bench(c: &mut Criterion) {
     let (_dir, store, p) = setup();
     const N: u64 = 10_000;
@@ -94,13 +105,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("put_1kb_durable_1_writer", |b| {
         b.iter(|| {
             next += 1;
-            let (point, k) = key(next);
-            let w = p
-                .write(point, &k, |_| {
-                    Ok::<_, shoal_storage::Error>(Change::Put(item(next)))
-                })
-                .expect("write");
-            store.durability().wait_blocking(w.ticket).expect("sync");
+            put_durable(&store, &p, next);
         })
     });
     g.bench_function("put_1kb_durable_32_writers_x100", |b| {
@@ -115,13 +120,7 @@ fn bench(c: &mut Criterion) {
                         std::thread::spawn(move || {
                             for n in 0..100u64 {
                                 let id = 1_000_000 + round * 10_000 + t * 100 + n;
-                                let (point, k) = key(id);
-                                let w = p
-                                    .write(point, &k, |_| {
-                                        Ok::<_, shoal_storage::Error>(Change::Put(item(id)))
-                                    })
-                                    .expect("write");
-                                store.durability().wait_blocking(w.ticket).expect("sync");
+                                put_durable(&store, &p, id);
                             }
                         })
                     })
