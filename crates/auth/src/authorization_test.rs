@@ -1,4 +1,5 @@
-//! Every refusal `parse_request_auth` can produce, with its exact message.
+//! Every refusal `parse_request_auth` can produce, with its exact message, and the same from
+//! `check_request_auth`.
 
 use http::{HeaderMap, HeaderValue};
 
@@ -24,8 +25,16 @@ fn headers(auth: Option<&str>, amz_date: Option<&str>, date: Option<&str>) -> He
     h
 }
 
+/// [`parse_request_auth`], checking that [`check_request_auth`] (the path of a server that
+/// does not verify signatures) answers the same.
+fn parsed(h: &HeaderMap) -> Result<Authorization, AuthError> {
+    let full = parse_request_auth(h);
+    assert_eq!(check_request_auth(h), full.clone().map(|_| ()), "{h:?}");
+    full
+}
+
 fn parse(auth: &str) -> Result<Authorization, AuthError> {
-    parse_request_auth(&headers(Some(auth), Some("20240101T000000Z"), None))
+    parsed(&headers(Some(auth), Some("20240101T000000Z"), None))
 }
 
 fn with_credential(credential: &str) -> String {
@@ -76,7 +85,7 @@ fn tolerates_spacing_order_and_case_of_signed_headers() {
 
 #[test]
 fn missing_header_is_missing_token() {
-    let err = parse_request_auth(&headers(None, Some("20240101T000000Z"), None));
+    let err = parsed(&headers(None, Some("20240101T000000Z"), None));
     assert_eq!(
         err,
         Err(AuthError::MissingAuthenticationToken(
@@ -88,7 +97,7 @@ fn missing_header_is_missing_token() {
         "MissingAuthenticationTokenException"
     );
     assert_eq!(
-        parse_request_auth(&headers(Some(""), Some("20240101T000000Z"), None)),
+        parsed(&headers(Some(""), Some("20240101T000000Z"), None)),
         Err(AuthError::MissingAuthenticationToken(
             "Request is missing Authentication Token".into()
         ))
@@ -98,7 +107,7 @@ fn missing_header_is_missing_token() {
 #[test]
 fn missing_every_part() {
     assert_eq!(
-        parse_request_auth(&headers(Some("AWS4-HMAC-SHA256"), None, None)),
+        parsed(&headers(Some("AWS4-HMAC-SHA256"), None, None)),
         incomplete(
             "Authorization header requires 'Credential' parameter. Authorization header \
              requires 'Signature' parameter. Authorization header requires 'SignedHeaders' \
@@ -131,7 +140,7 @@ fn missing_some_parts_names_only_those() {
 #[test]
 fn missing_date_header_alone() {
     assert_eq!(
-        parse_request_auth(&headers(Some(GOOD), None, None)),
+        parsed(&headers(Some(GOOD), None, None)),
         incomplete(&format!(
             "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' \
              header. Authorization={GOOD}"
@@ -142,13 +151,13 @@ fn missing_date_header_alone() {
 #[test]
 fn date_header_can_stand_in_for_x_amz_date() {
     let h = headers(Some(GOOD), None, Some("Mon, 01 Jan 2024 00:00:00 GMT"));
-    assert!(parse_request_auth(&h).is_ok());
+    assert!(parsed(&h).is_ok());
 }
 
 #[test]
 fn malformed_dates() {
     assert_eq!(
-        parse_request_auth(&headers(Some(GOOD), Some("2024-01-01T00:00:00Z"), None)),
+        parsed(&headers(Some(GOOD), Some("2024-01-01T00:00:00Z"), None)),
         incomplete(
             "Date must be in ISO-8601 'basic format'. Got '2024-01-01T00:00:00Z'. See \
              http://en.wikipedia.org/wiki/ISO_8601"
@@ -156,7 +165,7 @@ fn malformed_dates() {
     );
     // X-Amz-Date wins over Date, so a bad X-Amz-Date is refused even beside a good Date.
     assert_eq!(
-        parse_request_auth(&headers(
+        parsed(&headers(
             Some(GOOD),
             Some("yesterday"),
             Some("Mon, 01 Jan 2024 00:00:00 GMT")
@@ -167,7 +176,7 @@ fn malformed_dates() {
         )
     );
     assert_eq!(
-        parse_request_auth(&headers(Some(GOOD), None, Some("Mon, 01 Jan 2024"))),
+        parsed(&headers(Some(GOOD), None, Some("Mon, 01 Jan 2024"))),
         incomplete(
             "Date must be in ISO-8601 'basic format'. Got 'Mon, 01 Jan 2024'. See \
              http://en.wikipedia.org/wiki/ISO_8601"
@@ -259,14 +268,11 @@ fn non_utf8_header_does_not_panic() {
         "authorization",
         HeaderValue::from_bytes(b"AWS4-HMAC-SHA256 Credential=\xff\xfe").unwrap(),
     );
-    let err = parse_request_auth(&h).unwrap_err();
+    let err = parsed(&h).unwrap_err();
     assert!(matches!(err, AuthError::IncompleteSignature(_)), "{err:?}");
     let mut h = headers(Some(GOOD), None, None);
     h.insert("x-amz-date", HeaderValue::from_bytes(b"\xff\xff").unwrap());
-    assert!(matches!(
-        parse_request_auth(&h),
-        Err(AuthError::IncompleteSignature(_))
-    ));
+    assert!(matches!(parsed(&h), Err(AuthError::IncompleteSignature(_))));
 }
 
 #[test]
@@ -280,13 +286,13 @@ fn arbitrary_bytes_never_panic() {
             if let Ok(value) = HeaderValue::from_bytes(&v) {
                 let mut h = headers(None, Some("20240101T000000Z"), None);
                 h.insert("authorization", value);
-                let _ = parse_request_auth(&h);
+                let _ = parsed(&h);
             }
             v.truncate(pos);
             if let Ok(value) = HeaderValue::from_bytes(&v) {
                 let mut h = headers(None, Some("20240101T000000Z"), None);
                 h.insert("authorization", value);
-                let _ = parse_request_auth(&h);
+                let _ = parsed(&h);
             }
         }
     }

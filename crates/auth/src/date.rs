@@ -3,12 +3,16 @@
 //! Everything here takes attacker-controlled strings, so parsing is by hand over bytes with
 //! checked constructors from `time`; nothing indexes or unwraps.
 
+use std::borrow::Cow;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use http::HeaderMap;
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
 
 use crate::error::AuthError;
+
+/// Looked up by a prepared name: a `&str` name is parsed again on every lookup.
+static X_AMZ_DATE: http::HeaderName = http::HeaderName::from_static("x-amz-date");
 
 /// How far the request timestamp may be from the server clock, either way (AWS uses 15 minutes).
 pub const MAX_CLOCK_SKEW_SECS: i64 = 15 * 60;
@@ -108,16 +112,13 @@ pub(crate) fn unix_seconds(now: SystemTime) -> i64 {
 
 /// The raw value of the header SigV4 takes the request time from: `X-Amz-Date` wins over
 /// `Date`. Returns the header name (lowercase) with it.
-pub(crate) fn date_header(headers: &HeaderMap) -> Option<(&'static str, String)> {
-    if let Some(v) = headers.get("x-amz-date") {
-        return Some((
-            "x-amz-date",
-            String::from_utf8_lossy(v.as_bytes()).into_owned(),
-        ));
+pub(crate) fn date_header(headers: &HeaderMap) -> Option<(&'static str, Cow<'_, str>)> {
+    if let Some(v) = headers.get(&X_AMZ_DATE) {
+        return Some(("x-amz-date", String::from_utf8_lossy(v.as_bytes())));
     }
     headers
         .get(http::header::DATE)
-        .map(|v| ("date", String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|v| ("date", String::from_utf8_lossy(v.as_bytes())))
 }
 
 /// The request's signing time, from `X-Amz-Date` (ISO-8601 basic only) or else `Date`.

@@ -44,7 +44,9 @@ mod error;
 mod keys;
 mod verify;
 
-pub use authorization::{parse_request_auth, Authorization, ALGORITHM, SERVICE, TERMINATOR};
+pub use authorization::{
+    check_request_auth, parse_request_auth, Authorization, ALGORITHM, SERVICE, TERMINATOR,
+};
 pub use error::{
     AuthError, Result, CORAL_SERVICE_PREFIX, MISSING_TOKEN_MESSAGE, SIGNATURE_MISMATCH_MESSAGE,
     UNRECOGNIZED_CLIENT_MESSAGE,

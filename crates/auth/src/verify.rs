@@ -61,7 +61,7 @@ pub(crate) fn verify_signature(
     body: &[u8],
     now: SystemTime,
 ) -> Result<(), AuthError> {
-    check_host_signed(&auth.signed_headers)?;
+    check_host_signed(auth.signed_headers.iter().map(String::as_str))?;
 
     let request_time = request_time(headers)?;
     let amz_date = format_iso_basic(request_time);

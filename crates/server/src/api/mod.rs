@@ -174,9 +174,9 @@ async fn serve(
         })?;
     *operation = Some(index);
     let op_name = known.get(index).copied().unwrap_or_default();
-    let auth = shoal_auth::parse_request_auth(headers)?;
-    let raw = read_limited(body).await?;
-    if node.config.auth == AuthMode::Enforce {
+    let raw = if node.config.auth == AuthMode::Enforce {
+        let auth = shoal_auth::parse_request_auth(headers)?;
+        let raw = read_limited(body).await?;
         shoal_auth::verify(
             &auth,
             &node.config.keys,
@@ -186,7 +186,11 @@ async fn serve(
             &raw,
             std::time::SystemTime::now(),
         )?;
-    }
+        raw
+    } else {
+        shoal_auth::check_request_auth(headers)?;
+        read_limited(body).await?
+    };
     let decoded = match header("content-encoding") {
         Some(enc) if enc.eq_ignore_ascii_case("gzip") => bytes::Bytes::from(gunzip(&raw)?),
         Some(enc) if !enc.is_empty() && !enc.eq_ignore_ascii_case("identity") => {
