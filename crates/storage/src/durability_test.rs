@@ -40,7 +40,7 @@ fn a_writer_mid_commit_joins_the_sync() {
     );
     let d2 = d.clone();
     let committer = std::thread::spawn(move || {
-        d2.gather(Duration::from_secs(3600));
+        d2.gather(Duration::from_secs(60));
         d2.syncable()
     });
     std::thread::sleep(Duration::from_millis(50));
