@@ -132,9 +132,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             ""
         }
     );
-    axum::serve(listener, crate::api::router(Arc::clone(&node)))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    crate::api::serve_http(listener, Arc::clone(&node), shutdown_signal()).await;
 
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);

@@ -21,18 +21,97 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, Uri};
 use axum::routing::{any, get};
 use axum::Router;
 use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use tower::ServiceExt;
 
 use crate::node::{AuthMode, Node};
 use error::ApiError;
 
+/// How long a stopping server waits for open connections to finish their request.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 /// Largest request body DynamoDB accepts.
 pub const MAX_BODY: usize = 16 * 1024 * 1024;
 const JSON_10: &str = "application/x-amz-json-1.0";
 const TARGET_PREFIX: &str = "DynamoDB_20120810.";
+
+/// Serves HTTP/1.1 on `listener` until `shutdown` resolves, then stops accepting and
+/// waits for every open connection to finish the request it is serving: idle keep-alive
+/// connections close at once, and whatever is still open after [`SHUTDOWN_GRACE`] (a
+/// client that stopped halfway through a request) is closed then, so that a stopping
+/// server never waits on a client.
+///
+/// Each connection is a bare hyper HTTP/1.1 connection, and `POST /` (the whole
+/// DynamoDB API) goes straight to [`handle`]; only the other paths go through the
+/// [`router`]. axum's own `serve` wraps every connection for protocol detection and
+/// upgrades, and routes every request: per request, on two cores shared with the
+/// clients, that showed in profiles.
+pub async fn serve_http(
+    listener: tokio::net::TcpListener,
+    node: Arc<Node>,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    let routes = router(Arc::clone(&node));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut connections = tokio::task::JoinSet::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        while connections.try_join_next().is_some() {}
+        let accepted = tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            accepted = listener.accept() => accepted,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of descriptors, or a connection reset before it was accepted:
+                // back off briefly rather than spin, and keep serving.
+                tracing::debug!(error = %e, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let node = Arc::clone(&node);
+        let routes = routes.clone();
+        let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+            let node = Arc::clone(&node);
+            let routes = routes.clone();
+            async move {
+                let request = request.map(Body::new);
+                if request.uri().path() == "/" {
+                    Ok(handle(State(node), request).await)
+                } else {
+                    routes.oneshot(request).await
+                }
+            }
+        });
+        let connection = hyper::server::conn::http1::Builder::new()
+            .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        connections.spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::trace!(error = %e, "connection ended");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::info!(
+            open = connections.len(),
+            "closing the connections still open {SHUTDOWN_GRACE:?} after the stop signal"
+        );
+    }
+    connections.shutdown().await;
+}
 
 /// The node's HTTP routes.
 pub fn router(node: Arc<Node>) -> Router {
@@ -270,11 +349,15 @@ fn finish(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Resp
     let mut resp = Response::new(Body::from(body));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
-    h.insert("content-type", HeaderValue::from_static(content_type));
+    // Names DynamoDB adds are not among `http`'s standard ones: built from a `&str` at
+    // each insert, each would be copied to the heap per response.
+    const REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
+    const CRC32: HeaderName = HeaderName::from_static("x-amz-crc32");
+    h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Ok(v) = HeaderValue::from_bytes(&request_id()) {
-        h.insert("x-amzn-requestid", v);
+        h.insert(REQUEST_ID, v);
     }
-    h.insert("x-amz-crc32", HeaderValue::from(crc));
+    h.insert(CRC32, HeaderValue::from(crc));
     resp
 }
 

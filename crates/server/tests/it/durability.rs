@@ -384,6 +384,55 @@ async fn sigint_exits_cleanly_and_in_memory_dir_is_removed() {
     assert!(!std::path::Path::new(&dir).exists(), "{dir} left behind");
 }
 
+/// Open connections do not hold a stopping server: an idle keep-alive connection and one
+/// that never sent a byte are closed at once; one stopped halfway through a request head
+/// is closed after the grace period (5 s), well within the stop timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_connections_do_not_hold_a_stopping_server() {
+    use std::io::{Read, Write};
+    use std::time::Instant;
+    let connect = |srv: &Server| {
+        let c = std::net::TcpStream::connect(srv.addr).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        c
+    };
+
+    let srv = Server::start();
+    let mut idle = connect(&srv);
+    idle.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut buf = [0u8; 1024];
+    let n = idle.read(&mut buf).unwrap();
+    assert!(
+        String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"),
+        "health check answered on a keep-alive connection"
+    );
+    let _silent = connect(&srv);
+    // The server has accepted both before it is told to stop.
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    assert!(srv.terminate().success(), "SIGTERM exits 0");
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(4),
+        "idle connections held the exit for {took:?}"
+    );
+
+    let srv = Server::start();
+    let mut partial = connect(&srv);
+    partial
+        .write_all(b"POST / HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    assert!(srv.terminate().success(), "SIGTERM exits 0");
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(12),
+        "a half-sent request held the exit for {took:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn config_file_unknown_keys_are_refused_by_name() {
     let dir = temp_dir();
