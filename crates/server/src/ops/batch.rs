@@ -141,7 +141,7 @@ pub async fn batch_get_item(node: &Node, body: &Value) -> ApiResult<Value> {
                 let mut found = Vec::new();
                 let mut bytes = Vec::new();
                 for k in &g.keys {
-                    let (_, point, suffix) = locate(&g.table, k)?;
+                    let (point, suffix) = locate(&g.table, k)?;
                     let partition = g.table.route(point);
                     let pid = partition.desc().id;
                     // A throttled key is returned as unprocessed for the client to retry.
@@ -326,7 +326,7 @@ pub async fn batch_write_item(node: &Node, body: &Value) -> ApiResult<Value> {
                         Write::Put(i) => (table.schema.key_of(&i), Change::Put(i)),
                         Write::Delete(k) => (k, Change::Delete),
                     };
-                    let (_, point, suffix) = locate(&table, &key)?;
+                    let (point, suffix) = locate(&table, &key)?;
                     let partition = table.route(point);
                     let pid = partition.desc().id;
                     // A throttled request is handed back for the client to retry, as

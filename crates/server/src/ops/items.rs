@@ -157,6 +157,14 @@ fn expressions(input: &Input<'_>, table: &Table, members: ExprMembers) -> ApiRes
         ));
     }
 
+    if !any_expression && expected.is_none() && attr_updates.is_none() && to_get.is_none() {
+        // Nothing to parse (the common plain read or write): no context to build.
+        return Ok(Expressions {
+            condition: None,
+            update: None,
+            projection: None,
+        });
+    }
     let mut ctx = ExpressionContext::new(names, values)?;
     let update = match (update_expr, attr_updates) {
         (Some(t), _) => Some(ctx.parse_update(t)?),
@@ -204,16 +212,18 @@ fn read_key(input: &mut Input<'_>, table: &Table) -> ApiResult<(Item, u64, Vec<u
         }
     };
     table.schema.validate_key(&key)?;
-    locate(table, &key)
+    let (point, suffix) = locate(table, &key)?;
+    Ok((key, point, suffix))
 }
 
-pub(crate) fn locate(table: &Table, key_item: &Item) -> ApiResult<(Item, u64, Vec<u8>)> {
+/// Where an item lives: its partition key's point and its encoded key suffix.
+pub(crate) fn locate(table: &Table, key_item: &Item) -> ApiResult<(u64, Vec<u8>)> {
     let pk = key_item.get(&table.schema.partition.name).ok_or_else(|| {
         ApiError::Validation("The provided key element does not match the schema".into())
     })?;
     let point = key::point(pk);
     let suffix = key::encode_item_key(&table.schema, key_item);
-    Ok((key_item.clone(), point, suffix))
+    Ok((point, suffix))
 }
 
 fn check_condition(cond: Option<&Condition>, old: Option<&Item>, all_old: bool) -> ApiResult<()> {
@@ -372,7 +382,7 @@ pub async fn put_item(node: &Node, body: &Value, parsed: Option<Item>) -> ApiRes
         ));
     }
     let key_item = table.schema.key_of(&item);
-    let (_, point, suffix) = locate(&table, &key_item)?;
+    let (point, suffix) = locate(&table, &key_item)?;
     let (written, _, collection) = commit_write(
         node,
         &table,
