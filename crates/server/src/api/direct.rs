@@ -1,67 +1,79 @@
-//! The fast path of parsing a PutItem body: its item (nearly all of the body) is built
-//! straight from the bytes by [`DirectItem`], and only the other members become
-//! `serde_json::Value`s.
+//! The fast path of parsing a PutItem or GetItem body: its item (`Item`, nearly all of a
+//! PutItem body) or its key (`Key`) is built straight from the bytes by [`DirectItem`],
+//! and only the other members become `serde_json::Value`s.
 //!
 //! It never decides an error: anything it declines (a body that is not a JSON object, no
-//! `Item` or a `null` one, `Item` twice, an item that is not the plain shape or not
-//! valid) is parsed again the general way, which gives DynamoDB's error. When it does
-//! parse, the result is what the general way gives: the same members, and the same item
-//! that `json::item_from_json` builds from `Item` (the invariant of [`DirectItem`]).
+//! such member or a `null` one, the member twice, an item that is not the plain shape or
+//! not valid) is parsed again the general way, which gives DynamoDB's error. When it
+//! does parse, the result is what the general way gives: the same members, and the same
+//! item that `json::item_from_json` builds from the member (the invariant of
+//! [`DirectItem`]).
 
 use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, Visitor};
 use serde_json::{Map, Value};
 use shoal_types::direct::DirectItem;
 use shoal_types::Item;
 
-/// A PutItem body: `Item` as an item, the other members as they came.
-pub struct PutItemBody {
-    /// Every member but `Item`, as the general parse would have them.
+/// A body with one item-shaped member taken out and parsed as an item.
+pub struct ItemBody {
+    /// Every other member, as the general parse would have them.
     pub rest: Value,
-    /// The `Item` member.
+    /// The item-shaped member.
     pub item: Item,
 }
 
-/// Parses a PutItem body the fast way, or `None` for the general way.
-pub fn put_item(body: &[u8]) -> Option<PutItemBody> {
+/// Parses a PutItem body (its `Item`) the fast way, or `None` for the general way.
+pub fn put_item(body: &[u8]) -> Option<ItemBody> {
+    with_item(body, "Item")
+}
+
+/// Parses a GetItem body (its `Key`) the fast way, or `None` for the general way.
+pub fn get_item(body: &[u8]) -> Option<ItemBody> {
+    with_item(body, "Key")
+}
+
+fn with_item(body: &[u8], member: &'static str) -> Option<ItemBody> {
     let mut de = serde_json::Deserializer::from_slice(body);
-    let parsed = PutSeed.deserialize(&mut de).ok()?;
+    let parsed = ItemSeed { member }.deserialize(&mut de).ok()?;
     de.end().ok()?;
     Some(parsed)
 }
 
-struct PutSeed;
+struct ItemSeed {
+    member: &'static str,
+}
 
-impl<'de> DeserializeSeed<'de> for PutSeed {
-    type Value = PutItemBody;
+impl<'de> DeserializeSeed<'de> for ItemSeed {
+    type Value = ItemBody;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for PutSeed {
-    type Value = PutItemBody;
+impl<'de> Visitor<'de> for ItemSeed {
+    type Value = ItemBody;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a PutItem request")
+        write!(f, "a request with {}", self.member)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut rest = Map::new();
         let mut item = None;
         while let Some(name) = map.next_key::<String>()? {
-            if name == "Item" {
+            if name == self.member {
                 let DirectItem(i) = map.next_value()?;
                 if item.replace(i).is_some() {
-                    return Err(A::Error::custom("Item twice"));
+                    return Err(A::Error::custom("the item member twice"));
                 }
             } else {
                 // A repeated member keeps its last value, as in the general parse.
                 rest.insert(name, map.next_value::<Value>()?);
             }
         }
-        let item = item.ok_or_else(|| A::Error::custom("no Item"))?;
-        Ok(PutItemBody {
+        let item = item.ok_or_else(|| A::Error::custom("no item member"))?;
+        Ok(ItemBody {
             rest: Value::Object(rest),
             item,
         })
@@ -95,6 +107,27 @@ mod tests {
             let (rest, item) = general(body);
             assert_eq!(fast.rest, rest, "{body}");
             assert_eq!(Some(fast.item), item, "{body}");
+        }
+    }
+
+    #[test]
+    fn get_item_bodies_take_their_key() {
+        let body = r#"{"TableName":"t","Key":{"pk":{"S":"a"},"sk":{"N":"01"}},"ConsistentRead":true,"Item":{"x":{"S":"y"}}}"#;
+        let fast = get_item(body.as_bytes()).expect("plain body takes the fast path");
+        let mut general: Value = serde_json::from_str(body).unwrap();
+        let key = general.as_object_mut().unwrap().remove("Key").unwrap();
+        assert_eq!(
+            fast.rest, general,
+            "Item is just another member of a GetItem"
+        );
+        assert_eq!(Some(fast.item), item_from_json(&key).ok());
+        for declined in [
+            r#"{"TableName":"t"}"#,
+            r#"{"TableName":"t","Key":null}"#,
+            r#"{"TableName":"t","Key":{"pk":{"S":"a"}},"Key":{"pk":{"S":"b"}}}"#,
+            r#"{"TableName":"t","Key":{"pk":{"S":1}}}"#,
+        ] {
+            assert!(get_item(declined.as_bytes()).is_none(), "{declined}");
         }
     }
 

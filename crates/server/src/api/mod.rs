@@ -279,11 +279,13 @@ async fn serve(
         }
         _ => raw,
     };
-    let (json, item) = match (op_name == "PutItem")
-        .then(|| direct::put_item(&decoded))
-        .flatten()
-    {
-        Some(put) => (put.rest, Some(put.item)),
+    let fast = match op_name {
+        "PutItem" => direct::put_item(&decoded),
+        "GetItem" => direct::get_item(&decoded),
+        _ => None,
+    };
+    let (json, item) = match fast {
+        Some(parsed) => (parsed.rest, Some(parsed.item)),
         None => {
             let json: serde_json::Value = serde_json::from_slice(&decoded).map_err(|e| {
                 ApiError::Serialization(format!("Could not parse request body into json: {e}"))

@@ -203,9 +203,19 @@ fn expression_null_list(members: ExprMembers) -> String {
 
 /// Reads, validates and locates the `Key` member.
 fn read_key(input: &mut Input<'_>, table: &Table) -> ApiResult<(Item, u64, Vec<u8>)> {
-    let key = match input.get("Key") {
-        Some(v) => json::item_from_json(v)?,
-        None => {
+    read_parsed_key(input, table, None)
+}
+
+/// [`read_key`] with the `Key` member perhaps parsed already (then not in `input`).
+fn read_parsed_key(
+    input: &mut Input<'_>,
+    table: &Table,
+    parsed: Option<Item>,
+) -> ApiResult<(Item, u64, Vec<u8>)> {
+    let key = match (parsed, input.get("Key")) {
+        (Some(key), _) => key,
+        (None, Some(v)) => json::item_from_json(v)?,
+        (None, None) => {
             input.violation("null".into(), "key", "Member must not be null");
             input.finish()?;
             Item::new()
@@ -494,7 +504,7 @@ pub async fn update_item(node: &Node, body: &Value) -> ApiResult<Value> {
 
 /// GetItem.
 pub async fn get_item(node: &Node, body: &Value) -> ApiResult<Value> {
-    let (item, consumed) = read_item(node, body, false).await?;
+    let (item, consumed) = read_item(node, body, None, false).await?;
     let mut out = Map::new();
     if let Some(Read::Item(item)) = item {
         out.insert("Item".into(), json::item_to_json(&item));
@@ -509,8 +519,8 @@ pub async fn get_item(node: &Node, body: &Value) -> ApiResult<Value> {
 /// its stored image (or, projected, from its attributes), without building a JSON tree
 /// (the hottest response of all; measured, the tree and its serialisation were ~5% of
 /// the server's CPU under a GetItem load, and decoding the image into an item ~5% more).
-pub async fn get_item_bytes(node: &Node, body: &Value) -> ApiResult<Vec<u8>> {
-    let (item, consumed) = read_item(node, body, true).await?;
+pub async fn get_item_bytes(node: &Node, body: &Value, key: Option<Item>) -> ApiResult<Vec<u8>> {
+    let (item, consumed) = read_item(node, body, key, true).await?;
     let mut out = Vec::with_capacity(256);
     out.push(b'{');
     match &item {
@@ -544,18 +554,20 @@ enum Read {
 }
 
 /// GetItem's work: the (projected) item, if any, and the `ConsumedCapacity` member.
+/// `key`: the `Key` member, when the body was parsed without it.
 /// `as_json`: the caller wants the JSON of an unprojected item, which is then written
 /// straight from the stored image ([`Read::Json`]).
 async fn read_item(
     node: &Node,
     body: &Value,
+    key: Option<Item>,
     as_json: bool,
 ) -> ApiResult<(Option<Read>, Option<Value>)> {
     let mut input = Input::new(body)?;
     let name = input.table_name("TableName", "tableName")?;
     let consumed = ReturnConsumed::parse(&mut input)?;
     let consistent = input.bool("ConsistentRead")?.unwrap_or(false);
-    if input.get("Key").is_none() {
+    if input.get("Key").is_none() && key.is_none() {
         input.violation("null".into(), "key", "Member must not be null");
     }
     input.finish()?;
@@ -564,7 +576,7 @@ async fn read_item(
     };
     let table = node.catalog.require(name)?;
     crate::shedding::admit_table(node, &table)?;
-    let (_, point, suffix) = read_key(&mut input, &table)?;
+    let (_, point, suffix) = read_parsed_key(&mut input, &table, key)?;
     let ex = expressions(
         &input,
         &table,

@@ -100,7 +100,8 @@ pub const KNOWN_OPERATIONS: &[&str] = &[
 
 /// Like [`dispatch`], with the response body serialised; operations that can write
 /// their response directly do so.
-/// `item`: a PutItem's `Item`, when the body was parsed without it (`body` then lacks it).
+/// `item`: a PutItem's `Item` or a GetItem's `Key`, when the body was parsed without it
+/// (`body` then lacks it).
 pub async fn dispatch_bytes(
     node: &Node,
     operation: &str,
@@ -109,7 +110,7 @@ pub async fn dispatch_bytes(
 ) -> ApiResult<Vec<u8>> {
     if operation == "GetItem" {
         // Sheds at its table lookup (`shedding::admit_table`).
-        return items::get_item_bytes(node, body).await;
+        return items::get_item_bytes(node, body, item).await;
     }
     let out = dispatch(node, operation, body, item).await?;
     serde_json::to_vec(&out).map_err(ApiError::internal)
