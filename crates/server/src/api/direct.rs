@@ -1,5 +1,5 @@
-//! The fast path of parsing a PutItem or GetItem body: its item (`Item`, nearly all of a
-//! PutItem body) or its key (`Key`) is built straight from the bytes by [`DirectItem`],
+//! The fast path of parsing a PutItem body or a body with a `Key` (GetItem, UpdateItem,
+//! DeleteItem): its item (`Item`, nearly all of a PutItem body) or its key is built straight from the bytes by [`DirectItem`],
 //! and only the other members become `serde_json::Value`s.
 //!
 //! It never decides an error: anything it declines (a body that is not a JSON object, no
@@ -27,8 +27,9 @@ pub fn put_item(body: &[u8]) -> Option<ItemBody> {
     with_item(body, "Item")
 }
 
-/// Parses a GetItem body (its `Key`) the fast way, or `None` for the general way.
-pub fn get_item(body: &[u8]) -> Option<ItemBody> {
+/// Parses a GetItem, UpdateItem or DeleteItem body (its `Key`) the fast way, or `None`
+/// for the general way.
+pub fn keyed(body: &[u8]) -> Option<ItemBody> {
     with_item(body, "Key")
 }
 
@@ -111,9 +112,9 @@ mod tests {
     }
 
     #[test]
-    fn get_item_bodies_take_their_key() {
+    fn keyed_bodies_take_their_key() {
         let body = r#"{"TableName":"t","Key":{"pk":{"S":"a"},"sk":{"N":"01"}},"ConsistentRead":true,"Item":{"x":{"S":"y"}}}"#;
-        let fast = get_item(body.as_bytes()).expect("plain body takes the fast path");
+        let fast = keyed(body.as_bytes()).expect("plain body takes the fast path");
         let mut general: Value = serde_json::from_str(body).unwrap();
         let key = general.as_object_mut().unwrap().remove("Key").unwrap();
         assert_eq!(
@@ -127,7 +128,7 @@ mod tests {
             r#"{"TableName":"t","Key":{"pk":{"S":"a"}},"Key":{"pk":{"S":"b"}}}"#,
             r#"{"TableName":"t","Key":{"pk":{"S":1}}}"#,
         ] {
-            assert!(get_item(declined.as_bytes()).is_none(), "{declined}");
+            assert!(keyed(declined.as_bytes()).is_none(), "{declined}");
         }
     }
 

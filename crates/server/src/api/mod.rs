@@ -281,7 +281,7 @@ async fn serve(
     };
     let fast = match op_name {
         "PutItem" => direct::put_item(&decoded),
-        "GetItem" => direct::get_item(&decoded),
+        "GetItem" | "UpdateItem" | "DeleteItem" => direct::keyed(&decoded),
         _ => None,
     };
     let (json, item) = match fast {

@@ -202,12 +202,8 @@ fn expression_null_list(members: ExprMembers) -> String {
 }
 
 /// Reads, validates and locates the `Key` member.
-fn read_key(input: &mut Input<'_>, table: &Table) -> ApiResult<(Item, u64, Vec<u8>)> {
-    read_parsed_key(input, table, None)
-}
-
-/// [`read_key`] with the `Key` member perhaps parsed already (then not in `input`).
-fn read_parsed_key(
+/// `parsed`: the member, when the body was parsed without it (then not in `input`).
+fn read_key(
     input: &mut Input<'_>,
     table: &Table,
     parsed: Option<Item>,
@@ -406,12 +402,12 @@ pub async fn put_item(node: &Node, body: &Value, parsed: Option<Item>) -> ApiRes
     Ok(write_response(&table, &common, written, &[], collection))
 }
 
-/// DeleteItem.
-pub async fn delete_item(node: &Node, body: &Value) -> ApiResult<Value> {
+/// DeleteItem. `key`: the `Key` member, when the body was parsed without it.
+pub async fn delete_item(node: &Node, body: &Value, key: Option<Item>) -> ApiResult<Value> {
     let mut input = Input::new(body)?;
     let name = input.table_name("TableName", "tableName")?;
     let common = write_common(&mut input)?;
-    if input.get("Key").is_none() {
+    if input.get("Key").is_none() && key.is_none() {
         input.violation("null".into(), "key", "Member must not be null");
     }
     input.finish()?;
@@ -420,7 +416,7 @@ pub async fn delete_item(node: &Node, body: &Value) -> ApiResult<Value> {
         return Err(ApiError::internal("validated members missing"));
     };
     let table = node.catalog.require(name)?;
-    let (key_item, point, suffix) = read_key(&mut input, &table)?;
+    let (key_item, point, suffix) = read_key(&mut input, &table, key)?;
     let ex = expressions(
         &input,
         &table,
@@ -443,12 +439,12 @@ pub async fn delete_item(node: &Node, body: &Value) -> ApiResult<Value> {
     Ok(write_response(&table, &common, written, &[], collection))
 }
 
-/// UpdateItem.
-pub async fn update_item(node: &Node, body: &Value) -> ApiResult<Value> {
+/// UpdateItem. `key`: the `Key` member, when the body was parsed without it.
+pub async fn update_item(node: &Node, body: &Value, key: Option<Item>) -> ApiResult<Value> {
     let mut input = Input::new(body)?;
     let name = input.table_name("TableName", "tableName")?;
     let common = write_common(&mut input)?;
-    if input.get("Key").is_none() {
+    if input.get("Key").is_none() && key.is_none() {
         input.violation("null".into(), "key", "Member must not be null");
     }
     input.finish()?;
@@ -456,7 +452,7 @@ pub async fn update_item(node: &Node, body: &Value) -> ApiResult<Value> {
         return Err(ApiError::internal("validated members missing"));
     };
     let table = node.catalog.require(name)?;
-    let (key_item, point, suffix) = read_key(&mut input, &table)?;
+    let (key_item, point, suffix) = read_key(&mut input, &table, key)?;
     let ex = expressions(
         &input,
         &table,
@@ -576,7 +572,7 @@ async fn read_item(
     };
     let table = node.catalog.require(name)?;
     crate::shedding::admit_table(node, &table)?;
-    let (_, point, suffix) = read_parsed_key(&mut input, &table, key)?;
+    let (_, point, suffix) = read_key(&mut input, &table, key)?;
     let ex = expressions(
         &input,
         &table,

@@ -100,8 +100,8 @@ pub const KNOWN_OPERATIONS: &[&str] = &[
 
 /// Like [`dispatch`], with the response body serialised; operations that can write
 /// their response directly do so.
-/// `item`: a PutItem's `Item` or a GetItem's `Key`, when the body was parsed without it
-/// (`body` then lacks it).
+/// `item`: a PutItem's `Item`, or the `Key` of a GetItem, UpdateItem or DeleteItem, when
+/// the body was parsed without it (`body` then lacks it).
 pub async fn dispatch_bytes(
     node: &Node,
     operation: &str,
@@ -141,8 +141,8 @@ pub async fn dispatch(
         "DescribeEndpoints" => tables::describe_endpoints(node, body).await,
         "PutItem" => items::put_item(node, body, item).await,
         "GetItem" => items::get_item(node, body).await,
-        "DeleteItem" => items::delete_item(node, body).await,
-        "UpdateItem" => items::update_item(node, body).await,
+        "DeleteItem" => items::delete_item(node, body, item).await,
+        "UpdateItem" => items::update_item(node, body, item).await,
         "Query" => query::query(node, body).await,
         "BatchGetItem" => batch::batch_get_item(node, body).await,
         "BatchWriteItem" => batch::batch_write_item(node, body).await,
