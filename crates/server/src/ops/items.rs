@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 use shoal_expr::{Condition, ExpressionContext, Path, Projection, Update};
 use shoal_storage::{Change, Written};
-use shoal_types::{codec, json, key, size, Item, MAX_ITEM_SIZE};
+use shoal_types::{codec, json, key, size, AttributeValue, Item, MAX_ITEM_SIZE};
 
 use super::capacity::{self, read_units, Consumed, ReturnConsumed};
 use crate::api::error::{ApiError, ApiResult};
@@ -232,6 +232,13 @@ pub(crate) fn locate(table: &Table, key_item: &Item) -> ApiResult<(u64, Vec<u8>)
     Ok((point, suffix))
 }
 
+/// The item's partition key attribute.
+fn partition_key(table: &Table, item: &Item) -> ApiResult<AttributeValue> {
+    item.get(&table.schema.partition.name)
+        .cloned()
+        .ok_or_else(|| ApiError::internal("key without partition key"))
+}
+
 fn check_condition(cond: Option<&Condition>, old: Option<&Item>, all_old: bool) -> ApiResult<()> {
     if let Some(c) = cond {
         if !c.evaluate(old)? {
@@ -300,7 +307,7 @@ fn write_response(
 async fn commit_write(
     node: &Node,
     table: &Arc<Table>,
-    key_item: &Item,
+    pk: AttributeValue,
     (point, suffix): (u64, Vec<u8>),
     condition: Option<Condition>,
     all_old_on_fail: bool,
@@ -311,10 +318,6 @@ async fn commit_write(
     table.throughput.admit_write(pid)?;
     let t = Arc::clone(table);
     let limit = node.config.item_collection_limit;
-    let pk = key_item
-        .get(&table.schema.partition.name)
-        .cloned()
-        .ok_or_else(|| ApiError::internal("key without partition key"))?;
     let work = move || {
         let mut paths = Vec::new();
         let mut collection = None;
@@ -387,12 +390,13 @@ pub async fn put_item(node: &Node, body: &Value, parsed: Option<Item>) -> ApiRes
             "Item size has exceeded the maximum allowed size".into(),
         ));
     }
-    let key_item = table.schema.key_of(&item);
-    let (point, suffix) = locate(&table, &key_item)?;
+    // The key is read from the item itself: it has every key attribute (validated).
+    let (point, suffix) = locate(&table, &item)?;
+    let pk = partition_key(&table, &item)?;
     let (written, _, collection) = commit_write(
         node,
         &table,
-        &key_item,
+        pk,
         (point, suffix),
         ex.condition,
         common.all_old_on_fail,
@@ -429,7 +433,7 @@ pub async fn delete_item(node: &Node, body: &Value, key: Option<Item>) -> ApiRes
     let (written, _, collection) = commit_write(
         node,
         &table,
-        &key_item,
+        partition_key(&table, &key_item)?,
         (point, suffix),
         ex.condition,
         common.all_old_on_fail,
@@ -468,7 +472,7 @@ pub async fn update_item(node: &Node, body: &Value, key: Option<Item>) -> ApiRes
     let (written, paths, collection) = commit_write(
         node,
         &table,
-        &key_item,
+        partition_key(&table, &key_item)?,
         (point, suffix),
         ex.condition,
         common.all_old_on_fail,
