@@ -1,6 +1,7 @@
 //! The fast path of parsing a PutItem body or a body with a `Key` (GetItem, UpdateItem,
-//! DeleteItem): its item (`Item`, nearly all of a PutItem body) or its key is built straight from the bytes by [`DirectItem`],
-//! and only the other members become `serde_json::Value`s.
+//! DeleteItem): its item (`Item`, nearly all of a PutItem body) or its key is built
+//! straight from the bytes by [`DirectItem`], and only the other members become
+//! `serde_json::Value`s.
 //!
 //! It never decides an error: anything it declines (a body that is not a JSON object, no
 //! such member or a `null` one, the member twice, an item that is not the plain shape or

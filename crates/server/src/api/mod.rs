@@ -3,8 +3,13 @@
 //!
 //! Checks run in the order DynamoDB runs them, so a request with several problems gets
 //! the error DynamoDB would give: body size, content type, target, authentication, body
-//! decoding (gzip, JSON), then the operation's own validation. A PutItem body is parsed
-//! the fast way first ([`direct`]), which declines whatever it would answer differently.
+//! decoding (gzip, JSON), then the operation's own validation. A PutItem body, and the
+//! body of a GetItem, UpdateItem or DeleteItem, is parsed the fast way first
+//! ([`direct`]), which declines whatever it would answer differently.
+//!
+//! Connections are served by [`serve_http`]: `POST /` goes straight to `handle`, the
+//! GET routes through the [`router`]; a stopping server closes what is still open after
+//! [`SHUTDOWN_GRACE`].
 //!
 //! Every `POST /` is counted and timed once, in `handle`, by operation and outcome
 //! ([`crate::metrics`]). Two GET routes sit beside the API: `/metrics` (Prometheus text,

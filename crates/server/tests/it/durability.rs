@@ -396,6 +396,13 @@ async fn open_connections_do_not_hold_a_stopping_server() {
         c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         c
     };
+    // SIGTERM once the server has accepted the connections; how long the exit took.
+    let stop = |srv: Server| {
+        std::thread::sleep(Duration::from_millis(200));
+        let started = Instant::now();
+        assert!(srv.terminate().success(), "SIGTERM exits 0");
+        started.elapsed()
+    };
 
     let srv = Server::start();
     let mut idle = connect(&srv);
@@ -408,11 +415,7 @@ async fn open_connections_do_not_hold_a_stopping_server() {
         "health check answered on a keep-alive connection"
     );
     let _silent = connect(&srv);
-    // The server has accepted both before it is told to stop.
-    std::thread::sleep(Duration::from_millis(200));
-    let started = Instant::now();
-    assert!(srv.terminate().success(), "SIGTERM exits 0");
-    let took = started.elapsed();
+    let took = stop(srv);
     assert!(
         took < Duration::from_secs(4),
         "idle connections held the exit for {took:?}"
@@ -423,10 +426,7 @@ async fn open_connections_do_not_hold_a_stopping_server() {
     partial
         .write_all(b"POST / HTTP/1.1\r\nHost: x\r\n")
         .unwrap();
-    std::thread::sleep(Duration::from_millis(200));
-    let started = Instant::now();
-    assert!(srv.terminate().success(), "SIGTERM exits 0");
-    let took = started.elapsed();
+    let took = stop(srv);
     assert!(
         took < Duration::from_secs(12),
         "a half-sent request held the exit for {took:?}"
