@@ -20,6 +20,7 @@ mod direct;
 pub mod error;
 pub mod input;
 
+use std::convert::Infallible;
 use std::io::Read;
 use std::sync::Arc;
 use std::time::Instant;
@@ -30,12 +31,19 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, Uri};
 use axum::routing::{any, get};
 use axum::Router;
-use http_body_util::BodyExt;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Either, Full};
 use hyper::body::Incoming;
 use tower::ServiceExt;
 
 use crate::node::{AuthMode, Node};
 use error::ApiError;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Every response shoal builds: one buffer, never boxed (axum boxes it on the router's
+/// routes).
+type Reply = Response<Full<Bytes>>;
 
 /// How long a stopping server waits for open connections to finish their request.
 pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
@@ -88,11 +96,11 @@ pub async fn serve_http(
             let node = Arc::clone(&node);
             let routes = routes.clone();
             async move {
-                let request = request.map(Body::new);
                 if request.uri().path() == "/" {
-                    Ok(handle(State(node), request).await)
+                    Ok::<_, Infallible>(handle(State(node), request).await.map(Either::Left))
                 } else {
-                    routes.oneshot(request).await
+                    let response = routes.oneshot(request.map(Body::new)).await?;
+                    Ok(response.map(Either::Right))
                 }
             }
         });
@@ -121,7 +129,7 @@ pub async fn serve_http(
 /// The node's HTTP routes.
 pub fn router(node: Arc<Node>) -> Router {
     Router::new()
-        .route("/", any(handle))
+        .route("/", any(handle::<Body>))
         .route("/metrics", get(metrics).fallback(not_found))
         .route(
             "/admin/tables/{name}/partitions",
@@ -131,7 +139,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .with_state(node)
 }
 
-async fn not_found(State(node): State<Arc<Node>>, method: Method) -> Response<Body> {
+async fn not_found(State(node): State<Arc<Node>>, method: Method) -> Reply {
     if method == Method::GET {
         return health(&node);
     }
@@ -141,12 +149,12 @@ async fn not_found(State(node): State<Arc<Node>>, method: Method) -> Response<Bo
     })
 }
 
-fn health(node: &Node) -> Response<Body> {
+fn health(node: &Node) -> Reply {
     let body = format!("healthy: dynamodb.{}.amazonaws.com ", node.catalog.region);
     finish(StatusCode::OK, "text/plain", body.into_bytes())
 }
 
-async fn metrics(State(node): State<Arc<Node>>) -> Response<Body> {
+async fn metrics(State(node): State<Arc<Node>>) -> Reply {
     let body = crate::metrics::render(&node);
     finish(
         StatusCode::OK,
@@ -161,7 +169,7 @@ async fn admin_partitions(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-) -> Response<Body> {
+) -> Reply {
     if node.config.auth == AuthMode::Enforce {
         let verified = shoal_auth::parse_request_auth(&headers).and_then(|auth| {
             shoal_auth::verify(
@@ -189,7 +197,11 @@ async fn admin_partitions(
     }
 }
 
-async fn handle(State(node): State<Arc<Node>>, request: Request<Body>) -> Response<Body> {
+async fn handle<B>(State(node): State<Arc<Node>>, request: Request<B>) -> Reply
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
     // The whole request, not its parts as extractors: those clone the header map.
     let (parts, body) = request.into_parts();
     if parts.method == Method::GET {
@@ -224,14 +236,18 @@ async fn handle(State(node): State<Arc<Node>>, request: Request<Body>) -> Respon
 
 /// Serves one API request. `operation` is set to the operation's index in
 /// `KNOWN_OPERATIONS` as soon as the target is known, for the caller's metrics.
-async fn serve(
+async fn serve<B>(
     node: &Node,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
-    body: Body,
+    body: B,
     operation: &mut Option<usize>,
-) -> Result<Vec<u8>, ApiError> {
+) -> Result<Vec<u8>, ApiError>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(len) = header("content-length").and_then(|l| l.parse::<u64>().ok()) {
         if len > MAX_BODY as u64 {
@@ -310,7 +326,11 @@ async fn serve(
 
 /// Reads the body, refusing more than [`MAX_BODY`] bytes whatever Content-Length said.
 /// The collected `Bytes` are returned as they are, not copied into a new buffer.
-async fn read_limited(body: Body) -> Result<bytes::Bytes, ApiError> {
+async fn read_limited<B>(body: B) -> Result<Bytes, ApiError>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
     let limited = http_body_util::Limited::new(body, MAX_BODY);
     match limited.collect().await {
         Ok(c) => Ok(c.to_bytes()),
@@ -341,7 +361,7 @@ fn gunzip(raw: &[u8]) -> Result<Vec<u8>, ApiError> {
     Ok(out)
 }
 
-fn error_response(e: &ApiError) -> Response<Body> {
+fn error_response(e: &ApiError) -> Reply {
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
     let ct = if matches!(e, ApiError::RequestTooLarge) {
         "text/html"
@@ -351,9 +371,9 @@ fn error_response(e: &ApiError) -> Response<Body> {
     finish(status, ct, e.body())
 }
 
-fn finish(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Response<Body> {
+fn finish(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Reply {
     let crc = crc32fast::hash(&body);
-    let mut resp = Response::new(Body::from(body));
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
     // Names DynamoDB adds are not among `http`'s standard ones: built from a `&str` at
