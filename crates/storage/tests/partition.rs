@@ -218,30 +218,34 @@ fn a_refused_change_writes_nothing() {
     assert_eq!(p.get(1, b"a").unwrap(), None);
 }
 
+/// Runs `f(0..n)` on `n` threads at once; their results in thread order.
+fn in_threads<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..n)
+            .map(|t| {
+                let f = &f;
+                s.spawn(move || f(t))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
 #[test]
 fn concurrent_writers_get_unique_sequences_and_shared_syncs() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     let p = store.open_partition(desc(8, 0, u64::MAX)).unwrap();
-    let threads: Vec<_> = (0..8)
-        .map(|t| {
-            let p = Arc::clone(&p);
-            let store = store.clone();
-            std::thread::spawn(move || {
-                let mut seqs = Vec::new();
-                for i in 0..200 {
-                    let w = put(&p, i, &format!("t{t}-{i}"), "v");
-                    store.durability().wait_blocking(w.ticket).unwrap();
-                    seqs.push(w.seq);
-                }
-                seqs
-            })
-        })
-        .collect();
-    let mut all: Vec<u64> = threads
-        .into_iter()
-        .flat_map(|t| t.join().unwrap())
-        .collect();
+    let mut all: Vec<u64> = in_threads(8, |t| {
+        let mut seqs = Vec::new();
+        for i in 0..200 {
+            let w = put(&p, i, &format!("t{t}-{i}"), "v");
+            store.durability().wait_blocking(w.ticket).unwrap();
+            seqs.push(w.seq);
+        }
+        seqs
+    })
+    .concat();
     all.sort();
     assert_eq!(all, (1..=1600).collect::<Vec<_>>());
     let (issued, durable) = store.durability().positions();
@@ -264,24 +268,16 @@ fn concurrent_read_modify_writes_lose_no_update() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     let p = store.open_partition(desc(10, 0, u64::MAX)).unwrap();
-    let threads: Vec<_> = (0..8)
-        .map(|_| {
-            let p = Arc::clone(&p);
-            std::thread::spawn(move || {
-                for i in 0..200 {
-                    let k = if i % 2 == 0 { "a" } else { "b" };
-                    p.write(5, k.as_bytes(), |old| {
-                        let n = counter(old) + 1;
-                        Ok::<_, shoal_storage::Error>(Change::Put(item(k, &n.to_string())))
-                    })
-                    .unwrap();
-                }
+    in_threads(8, |_| {
+        for i in 0..200 {
+            let k = if i % 2 == 0 { "a" } else { "b" };
+            p.write(5, k.as_bytes(), |old| {
+                let n = counter(old) + 1;
+                Ok::<_, shoal_storage::Error>(Change::Put(item(k, &n.to_string())))
             })
-        })
-        .collect();
-    for t in threads {
-        t.join().unwrap();
-    }
+            .unwrap();
+        }
+    });
     assert_eq!(counter(p.get(5, b"a").unwrap().as_ref()), 800);
     assert_eq!(counter(p.get(5, b"b").unwrap().as_ref()), 800);
     assert_eq!(p.stats().last_seq, 1600);
