@@ -35,6 +35,7 @@ fn node(dir: &std::path::Path) -> Arc<Node> {
             keys: shoal_auth::KeyStore::new(),
             split: shoal::splits::SplitPolicy::default(),
             admission: shoal_admission::NodeConfig::default(),
+            idle_timeout: None,
         },
     )
     .expect("node")

@@ -32,6 +32,8 @@ pub struct Config {
     pub workers: WorkersConfig,
     /// Committed and best-effort throughput of the node.
     pub throughput: ThroughputConfig,
+    /// Client connections.
+    pub http: HttpConfig,
 }
 
 /// `[auth]`.
@@ -74,6 +76,31 @@ pub struct WorkersConfig {
     pub ttl_interval_secs: u64,
     /// Seconds between statistics checkpoints and log trims.
     pub maintenance_interval_secs: u64,
+}
+
+/// `[http]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Seconds a connection may wait for the next request's headers (idle keep-alive
+    /// connections included) and a request for the rest of its body before the node
+    /// closes it. 0: no limit.
+    pub idle_timeout_secs: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            idle_timeout_secs: 60,
+        }
+    }
+}
+
+impl HttpConfig {
+    /// The idle timeout, if there is one.
+    pub fn idle_timeout(&self) -> Option<std::time::Duration> {
+        (self.idle_timeout_secs > 0).then(|| std::time::Duration::from_secs(self.idle_timeout_secs))
+    }
 }
 
 /// `[throughput]`.
@@ -135,6 +162,7 @@ impl Default for Config {
             storage: StorageConfig::default(),
             workers: WorkersConfig::default(),
             throughput: ThroughputConfig::default(),
+            http: HttpConfig::default(),
         }
     }
 }
@@ -292,6 +320,7 @@ struct LenientConfig {
     storage: LenientStorage,
     workers: LenientWorkers,
     throughput: LenientThroughput,
+    http: LenientHttp,
 }
 
 impl Default for LenientConfig {
@@ -307,6 +336,7 @@ impl Default for LenientConfig {
             storage: LenientStorage::default(),
             workers: LenientWorkers::default(),
             throughput: LenientThroughput::default(),
+            http: LenientHttp::default(),
         }
     }
 }
@@ -352,6 +382,13 @@ struct LenientThroughput {
     best_effort_initial_rate: u64,
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+#[allow(dead_code)]
+struct LenientHttp {
+    idle_timeout_secs: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -384,6 +421,18 @@ mod tests {
         let mut c = Config::default();
         c.auth.mode = "maybe".into();
         assert!(matches!(c.validate(), Err(ConfigError::Invalid(_))));
+    }
+
+    #[test]
+    fn http_section_sets_the_idle_timeout() {
+        assert_eq!(
+            Config::default().http.idle_timeout(),
+            Some(std::time::Duration::from_secs(60))
+        );
+        let c = Config::from_toml("[http]\nidle_timeout_secs = 0\n").unwrap();
+        assert_eq!(c.http.idle_timeout(), None, "0: no limit");
+        let err = Config::from_toml("[http]\nidle_timeout = 5\n").unwrap_err();
+        assert!(err.contains("http.idle_timeout"), "{err}");
     }
 
     #[test]

@@ -70,6 +70,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 ..SplitPolicy::default()
             },
             admission: config.throughput.admission(),
+            idle_timeout: config.http.idle_timeout(),
         },
     )?;
 

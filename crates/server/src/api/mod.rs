@@ -8,7 +8,8 @@
 //! ([`direct`]), which declines whatever it would answer differently.
 //!
 //! Connections are served by [`serve_http`]: `POST /` goes straight to `handle`, the
-//! GET routes through the [`router`]; a stopping server closes what is still open after
+//! GET routes through the [`router`]; a connection idle for `[http] idle_timeout_secs`
+//! is closed ([`idle`]), and a stopping server closes what is still open after
 //! [`SHUTDOWN_GRACE`].
 //!
 //! Every `POST /` is counted and timed once, in `handle`, by operation and outcome
@@ -18,6 +19,7 @@
 
 mod direct;
 pub mod error;
+mod idle;
 pub mod input;
 
 use std::convert::Infallible;
@@ -69,6 +71,7 @@ pub async fn serve_http(
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     let routes = router(Arc::clone(&node));
+    let idle_timeout = node.config.idle_timeout;
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut connections = tokio::task::JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -92,10 +95,14 @@ pub async fn serve_http(
         let _ = stream.set_nodelay(true);
         let node = Arc::clone(&node);
         let routes = routes.clone();
+        let activity = Arc::new(idle::Activity::default());
+        let requests = Arc::clone(&activity);
         let service = hyper::service::service_fn(move |request: Request<Incoming>| {
             let node = Arc::clone(&node);
             let routes = routes.clone();
+            let busy = requests.busy();
             async move {
+                let _busy = busy;
                 if request.uri().path() == "/" {
                     Ok::<_, Infallible>(handle(State(node), request).await.map(Either::Left))
                 } else {
@@ -104,12 +111,20 @@ pub async fn serve_http(
                 }
             }
         });
+        let stream = idle::Watched::new(stream, Arc::clone(&activity));
         let connection = hyper::server::conn::http1::Builder::new()
             .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
         connections.spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::trace!(error = %e, "connection ended");
+            tokio::select! {
+                ended = connection => {
+                    if let Err(e) = ended {
+                        tracing::trace!(error = %e, "connection ended");
+                    }
+                }
+                () = idle::watch(activity, idle_timeout) => {
+                    tracing::trace!("closing an idle connection");
+                }
             }
         });
     }
@@ -276,7 +291,7 @@ where
     let op_name = known.get(index).copied().unwrap_or_default();
     let raw = if node.config.auth == AuthMode::Enforce {
         let auth = shoal_auth::parse_request_auth(headers)?;
-        let raw = read_limited(body).await?;
+        let raw = read_limited(body, node.config.idle_timeout).await?;
         shoal_auth::verify(
             &auth,
             &node.config.keys,
@@ -289,7 +304,7 @@ where
         raw
     } else {
         shoal_auth::check_request_auth(headers)?;
-        read_limited(body).await?
+        read_limited(body, node.config.idle_timeout).await?
     };
     let decoded = match header("content-encoding") {
         Some(enc) if enc.eq_ignore_ascii_case("gzip") => bytes::Bytes::from(gunzip(&raw)?),
@@ -324,15 +339,28 @@ where
     out
 }
 
-/// Reads the body, refusing more than [`MAX_BODY`] bytes whatever Content-Length said.
-/// The collected `Bytes` are returned as they are, not copied into a new buffer.
-async fn read_limited<B>(body: B) -> Result<Bytes, ApiError>
+/// Reads the body, refusing more than [`MAX_BODY`] bytes whatever Content-Length said,
+/// and giving up after `timeout` (a client that stopped sending would otherwise hold the
+/// connection and its task forever). The collected `Bytes` are returned as they are, not
+/// copied into a new buffer.
+async fn read_limited<B>(body: B, timeout: Option<std::time::Duration>) -> Result<Bytes, ApiError>
 where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: Into<BoxError>,
 {
     let limited = http_body_util::Limited::new(body, MAX_BODY);
-    match limited.collect().await {
+    let collected = match timeout {
+        Some(t) => tokio::time::timeout(t, limited.collect())
+            .await
+            .map_err(|_| {
+                ApiError::Serialization(format!(
+                    "Could not read request body: it did not arrive within {} s",
+                    t.as_secs()
+                ))
+            })?,
+        None => limited.collect().await,
+    };
+    match collected {
         Ok(c) => Ok(c.to_bytes()),
         Err(e) => {
             if e.downcast_ref::<http_body_util::LengthLimitError>()

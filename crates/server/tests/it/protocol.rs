@@ -2,7 +2,8 @@
 //! `x-amz-crc32` on every response (checked inside `RawRequest::send`), the health check,
 //! DynamoDB's error bodies (type prefix, status, message) for unknown operations, wrong
 //! content types, malformed JSON, oversized bodies, missing or malformed Authorization
-//! headers and validation failures, the order those checks run in, and gzip bodies.
+//! headers and validation failures, the order those checks run in, gzip bodies, and the
+//! idle timeout that closes silent connections.
 
 use serde_json::json;
 
@@ -382,4 +383,86 @@ async fn member_validation_collects_every_violation() {
         &json!({"TableName": "tbl", "Key": {"pk": {"S": "k"}}, "ConsistentRead": true}),
     );
     assert_eq!(r.json(), json!({}));
+}
+
+/// `[http] idle_timeout_secs`: a connection that waits longer than that for its next
+/// request's headers, or that stops in the middle of a request's body, is closed (the
+/// body with an error first); one whose requests come more often stays open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_and_stalled_connections_are_closed() {
+    use std::io::{ErrorKind, Read, Write};
+    use std::net::TcpStream;
+    use std::time::{Duration, Instant};
+    let dir = temp_dir();
+    let config = dir.path().join("shoal.toml");
+    std::fs::write(&config, "[http]\nidle_timeout_secs = 1\n").unwrap();
+    let srv = Launch::in_memory()
+        .args(&["--config", config.to_str().unwrap()])
+        .start();
+    let connect = || {
+        let c = TcpStream::connect(srv.addr).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        c
+    };
+    // Reads until the server closes the connection: how long that took, and what came.
+    let until_closed = |c: &mut TcpStream| {
+        let started = Instant::now();
+        let (mut got, mut buf) = (Vec::new(), [0u8; 4096]);
+        loop {
+            match c.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == ErrorKind::ConnectionReset => break,
+                Err(e) => panic!("still open after {:?}: {e}", started.elapsed()),
+            }
+        }
+        (started.elapsed(), got)
+    };
+
+    let mut busy = connect();
+    for i in 0..3 {
+        busy.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let mut buf = [0u8; 1024];
+        let n = busy.read(&mut buf).unwrap();
+        assert!(
+            String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"),
+            "request {i} answered on the same connection"
+        );
+        std::thread::sleep(Duration::from_millis(600));
+    }
+    let (took, rest) = until_closed(&mut busy);
+    assert!(rest.is_empty(), "{}", String::from_utf8_lossy(&rest));
+    assert!(
+        took < Duration::from_secs(3),
+        "idle connection closed after {took:?}"
+    );
+
+    let mut partial = connect();
+    partial
+        .write_all(b"POST / HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let (took, _) = until_closed(&mut partial);
+    assert!(
+        took < Duration::from_secs(4),
+        "half-sent head closed after {took:?}"
+    );
+
+    let mut stalled = connect();
+    let head = RawRequest::new(srv.addr)
+        .target("ListTables")
+        .header("Content-Length", "100")
+        .head();
+    stalled.write_all(&head).unwrap();
+    stalled.write_all(b"{\"Limit\"").unwrap();
+    let (took, got) = until_closed(&mut stalled);
+    assert!(
+        took < Duration::from_secs(4),
+        "stalled body closed after {took:?}"
+    );
+    http::parse_response(&got).unwrap().assert_error(
+        400,
+        &format!("{SERVICE}SerializationException"),
+        "Could not read request body: it did not arrive within 1 s",
+    );
 }

@@ -147,7 +147,9 @@ impl RawRequest {
         req.header("Authorization", &auth)
     }
 
-    fn head(&self) -> Vec<u8> {
+    /// The request head as sent (with a Content-Length if none was set, and
+    /// `Connection: close`).
+    pub fn head(&self) -> Vec<u8> {
         let mut head = format!("{} {} HTTP/1.1\r\n", self.method, self.path);
         for (k, v) in &self.headers {
             head.push_str(&format!("{k}: {v}\r\n"));
