@@ -421,14 +421,7 @@ async fn idle_and_stalled_connections_are_closed() {
 
     let mut busy = connect();
     for i in 0..3 {
-        busy.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            .unwrap();
-        let mut buf = [0u8; 1024];
-        let n = busy.read(&mut buf).unwrap();
-        assert!(
-            String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"),
-            "request {i} answered on the same connection"
-        );
+        http::health_check_on(&mut busy, &format!("request {i} on the same connection"));
         std::thread::sleep(Duration::from_millis(600));
     }
     let (took, rest) = until_closed(&mut busy);

@@ -230,6 +230,21 @@ fn read_until_head(stream: &mut TcpStream, buf: &mut Vec<u8>) -> usize {
     }
 }
 
+/// Sends a health check on an open connection and asserts it was answered (the
+/// connection stays open: keep-alive).
+pub fn health_check_on(stream: &mut TcpStream, what: &str) {
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("write health check");
+    let mut buf = [0u8; 1024];
+    let n = stream.read(&mut buf).expect("read health check");
+    assert!(
+        String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"),
+        "{what}: {}",
+        String::from_utf8_lossy(&buf[..n])
+    );
+}
+
 fn read_to_end_lenient(stream: &mut TcpStream, buf: &mut Vec<u8>) {
     let mut chunk = [0u8; 65536];
     loop {
