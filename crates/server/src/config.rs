@@ -82,9 +82,9 @@ pub struct WorkersConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HttpConfig {
-    /// Seconds a connection may wait for the next request's headers (idle keep-alive
-    /// connections included) and a request for the rest of its body before the node
-    /// closes it. 0: no limit.
+    /// Seconds without a read or a request in progress after which a connection is
+    /// closed (within twice that), and the longest a request's body may take to arrive.
+    /// 0: no limit.
     pub idle_timeout_secs: u64,
 }
 

@@ -42,7 +42,7 @@ pub struct NodeConfig {
     /// Node-level admission: the committed capacity the node can reserve for provisioned
     /// tables (`[throughput]` in the configuration) and best-effort load shedding.
     pub admission: shoal_admission::NodeConfig,
-    /// How long a connection may wait for a request's headers or body (`[http]`).
+    /// How long a connection may sit idle, or a request body take to arrive (`[http]`).
     pub idle_timeout: Option<std::time::Duration>,
 }
 
