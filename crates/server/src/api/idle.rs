@@ -2,19 +2,22 @@
 //!
 //! A connection is idle when it has read nothing from its client and served no request
 //! for a whole timeout period: an idle keep-alive connection, a client that sent half a
-//! request head, or one that vanished without closing. [`watch`] resolves once that is
-//! so, and the connection is then dropped (closed). A request that is being served (a
-//! slow Scan, a write waiting for its sync) never counts as idle; a request whose body
-//! stops arriving is ended by the body read's own timeout (`read_limited`).
+//! request head, or one that vanished without closing. Its [`watch`], a task of its own
+//! beside the connection's, then aborts the connection's task, which closes it. A request
+//! that is being served (a slow Scan, a write waiting for its sync) never counts as idle;
+//! a request whose body stops arriving is ended by the body read's own timeout
+//! (`read_limited`).
 //!
-//! Why not hyper's header read timeout: it boxes a new timer for every request head,
-//! registers it and drops it once the head is parsed (measured: 26.9 allocations per
-//! GetItem against 25.9 without it, and about 1.5% more server CPU per request). Here a
-//! connection costs one timer per period, an atomic increment per read and a guard per
-//! request (25.8 allocations per GetItem).
+//! Why a task beside the connection: hyper's header read timeout boxes a new timer for
+//! every request head, registers it and drops it once the head is parsed (measured: 26.9
+//! allocations per GetItem against 25.9 without it, and about 1.5% more server CPU per
+//! request), and a timer raced against the connection inside its task is polled at every
+//! wake-up of the connection. The watch wakes once per period; a read costs an atomic
+//! increment and a request a guard.
 //!
-//! Invariant: every read from the client goes through [`Watched`], and every request is
-//! served while a [`Busy`] guard from the same [`Activity`] is alive.
+//! Invariants: every read from the client goes through [`Watched`]; every request is
+//! served while a [`Busy`] guard from the same [`Activity`] is alive; a connection task
+//! that ends by itself calls [`Activity::end`], so that its watch stops at once.
 
 use std::io;
 use std::pin::Pin;
@@ -24,6 +27,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::Notify;
+use tokio::task::AbortHandle;
 
 /// What one connection has been doing, shared by its reader, its requests and its watch.
 #[derive(Debug, Default)]
@@ -32,6 +37,8 @@ pub(super) struct Activity {
     reads: AtomicU64,
     /// Requests being served.
     busy: AtomicUsize,
+    /// Signalled when the connection has ended by itself.
+    ended: Notify,
 }
 
 impl Activity {
@@ -39,6 +46,11 @@ impl Activity {
     pub(super) fn busy(self: &Arc<Self>) -> Busy {
         self.busy.fetch_add(1, Ordering::Relaxed);
         Busy(Arc::clone(self))
+    }
+
+    /// Tells the watch that the connection is over.
+    pub(super) fn end(&self) {
+        self.ended.notify_one();
     }
 }
 
@@ -51,17 +63,19 @@ impl Drop for Busy {
     }
 }
 
-/// Resolves once the connection has been idle for a whole `timeout` period (so between
-/// one and two timeouts after its last sign of life); never without a timeout.
-pub(super) async fn watch(activity: Arc<Activity>, timeout: Option<Duration>) {
-    let Some(timeout) = timeout else {
-        return std::future::pending().await;
-    };
+/// Aborts `connection` once it has been idle for a whole `timeout` period (so between
+/// one and two timeouts after its last sign of life); returns early when it ends.
+pub(super) async fn watch(activity: Arc<Activity>, timeout: Duration, connection: AbortHandle) {
     let mut seen = activity.reads.load(Ordering::Relaxed);
     loop {
-        tokio::time::sleep(timeout).await;
+        tokio::select! {
+            () = tokio::time::sleep(timeout) => {}
+            () = activity.ended.notified() => return,
+        }
         let now = activity.reads.load(Ordering::Relaxed);
         if now == seen && activity.busy.load(Ordering::Relaxed) == 0 {
+            tracing::trace!("closing an idle connection");
+            connection.abort();
             return;
         }
         seen = now;

@@ -23,8 +23,10 @@ mod idle;
 pub mod input;
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::io::Read;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Instant;
 
 use axum::body::Body;
@@ -115,18 +117,16 @@ pub async fn serve_http(
         let connection = hyper::server::conn::http1::Builder::new()
             .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
-        connections.spawn(async move {
-            tokio::select! {
-                ended = connection => {
-                    if let Err(e) = ended {
-                        tracing::trace!(error = %e, "connection ended");
-                    }
-                }
-                () = idle::watch(activity, idle_timeout) => {
-                    tracing::trace!("closing an idle connection");
-                }
+        let ended = Arc::clone(&activity);
+        let served = connections.spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::trace!(error = %e, "connection ended");
             }
+            ended.end();
         });
+        if let Some(timeout) = idle_timeout {
+            connections.spawn(idle::watch(activity, timeout, served));
+        }
     }
     drop(listener);
     if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
@@ -348,17 +348,18 @@ where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: Into<BoxError>,
 {
-    let limited = http_body_util::Limited::new(body, MAX_BODY);
-    let collected = match timeout {
-        Some(t) => tokio::time::timeout(t, limited.collect())
-            .await
-            .map_err(|_| {
-                ApiError::Serialization(format!(
-                    "Could not read request body: it did not arrive within {} s",
-                    t.as_secs()
-                ))
-            })?,
-        None => limited.collect().await,
+    let mut collect = std::pin::pin!(http_body_util::Limited::new(body, MAX_BODY).collect());
+    // Nearly every body arrives with its head: only one still on its way gets a timer.
+    let first = std::future::poll_fn(|cx| Poll::Ready(collect.as_mut().poll(cx))).await;
+    let collected = match (first, timeout) {
+        (Poll::Ready(collected), _) => collected,
+        (Poll::Pending, None) => collect.await,
+        (Poll::Pending, Some(t)) => tokio::time::timeout(t, collect).await.map_err(|_| {
+            ApiError::Serialization(format!(
+                "Could not read request body: it did not arrive within {} s",
+                t.as_secs()
+            ))
+        })?,
     };
     match collected {
         Ok(c) => Ok(c.to_bytes()),
