@@ -15,6 +15,12 @@
 //! wake-up of the connection. The watch wakes once per period; a read costs an atomic
 //! increment and a request a guard.
 //!
+//! The abort is not graceful: a request whose first bytes arrive in the instant between
+//! the watch's check and the abort, after a whole period of silence, is dropped with the
+//! connection, possibly after its write was committed but before it was answered. The
+//! client sees a reset connection, as it would on any network failure, and its SDK
+//! retries (DynamoDB clients already live with that ambiguity on broken connections).
+//!
 //! Invariants: every read from the client goes through [`Watched`]; every request is
 //! served while a [`Busy`] guard from the same [`Activity`] is alive; a connection task
 //! that ends by itself calls [`Activity::end`], so that its watch stops at once.
