@@ -3,10 +3,13 @@
 //! A connection is idle when it has read nothing from its client and served no request
 //! for a whole timeout period: an idle keep-alive connection, a client that sent half a
 //! request head, or one that vanished without closing. Its [`watch`], a task of its own
-//! beside the connection's, then aborts the connection's task, which closes it. A request
-//! that is being served (a slow Scan, a write waiting for its sync) never counts as idle;
-//! a request whose body stops arriving is ended by the body read's own timeout
-//! (`read_limited`).
+//! beside the connection's, then asks the connection to close gracefully: hyper closes an
+//! idle connection at once, and one whose request arrived in that very instant after
+//! answering it (so a request is never dropped once read). A connection still open a
+//! period later, without a read (a half-sent head, which a graceful close waits for), is
+//! aborted. A request that is being served (a slow Scan, a write waiting for its sync)
+//! never counts as idle; a request whose body stops arriving is ended by the body read's
+//! own timeout (`read_limited`).
 //!
 //! Why a task beside the connection: hyper's header read timeout boxes a new timer for
 //! every request head, registers it and drops it once the head is parsed (measured: 26.9
@@ -15,15 +18,10 @@
 //! wake-up of the connection. The watch wakes once per period; a read costs an atomic
 //! increment and a request a guard.
 //!
-//! The abort is not graceful: a request whose first bytes arrive in the instant between
-//! the watch's check and the abort, after a whole period of silence, is dropped with the
-//! connection, possibly after its write was committed but before it was answered. The
-//! client sees a reset connection, as it would on any network failure, and its SDK
-//! retries (DynamoDB clients already live with that ambiguity on broken connections).
-//!
 //! Invariants: every read from the client goes through [`Watched`]; every request is
 //! served while a [`Busy`] guard from the same [`Activity`] is alive; a connection task
-//! that ends by itself calls [`Activity::end`], so that its watch stops at once.
+//! closes gracefully when [`Activity::close_asked`] resolves, and calls [`Activity::end`]
+//! when it is over, so that its watch stops at once.
 
 use std::io;
 use std::pin::Pin;
@@ -43,8 +41,10 @@ pub(super) struct Activity {
     reads: AtomicU64,
     /// Requests being served.
     busy: AtomicUsize,
-    /// Signalled when the connection has ended by itself.
+    /// Signalled when the connection is over.
     ended: Notify,
+    /// Signalled when the watch wants the connection closed.
+    close: Notify,
 }
 
 impl Activity {
@@ -58,6 +58,11 @@ impl Activity {
     pub(super) fn end(&self) {
         self.ended.notify_one();
     }
+
+    /// Resolves when the watch asks the connection to close.
+    pub(super) async fn close_asked(&self) {
+        self.close.notified().await;
+    }
 }
 
 /// A request in progress on a connection (see [`Activity::busy`]).
@@ -69,10 +74,12 @@ impl Drop for Busy {
     }
 }
 
-/// Aborts `connection` once it has been idle for a whole `timeout` period (so between
-/// one and two timeouts after its last sign of life); returns early when it ends.
+/// Asks the connection to close once it has been idle for a whole `timeout` period (so
+/// between one and two timeouts after its last sign of life), and aborts it if it is
+/// still open and idle a period later; returns early when it ends.
 pub(super) async fn watch(activity: Arc<Activity>, timeout: Duration, connection: AbortHandle) {
     let mut seen = activity.reads.load(Ordering::Relaxed);
+    let mut asked = false;
     loop {
         tokio::select! {
             () = tokio::time::sleep(timeout) => {}
@@ -80,9 +87,14 @@ pub(super) async fn watch(activity: Arc<Activity>, timeout: Duration, connection
         }
         let now = activity.reads.load(Ordering::Relaxed);
         if now == seen && activity.busy.load(Ordering::Relaxed) == 0 {
+            if asked {
+                tracing::trace!("aborting a connection idle since it was asked to close");
+                connection.abort();
+                return;
+            }
             tracing::trace!("closing an idle connection");
-            connection.abort();
-            return;
+            activity.close.notify_one();
+            asked = true;
         }
         seen = now;
     }

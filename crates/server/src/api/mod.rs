@@ -74,7 +74,9 @@ pub async fn serve_http(
 ) {
     let routes = router(Arc::clone(&node));
     let idle_timeout = node.config.idle_timeout;
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // Stopping: every connection is asked to close gracefully (at once if idle, after
+    // its response if a request is in progress).
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut connections = tokio::task::JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -116,23 +118,37 @@ pub async fn serve_http(
         let stream = idle::Watched::new(stream, Arc::clone(&activity));
         let connection = hyper::server::conn::http1::Builder::new()
             .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
-        let ended = Arc::clone(&activity);
+        let mut stop = stop_rx.clone();
+        let own = Arc::clone(&activity);
         let served = connections.spawn(async move {
-            if let Err(e) = connection.await {
+            let mut connection = std::pin::pin!(connection);
+            let ended = tokio::select! {
+                ended = connection.as_mut() => Some(ended),
+                _ = stop.changed() => None,
+                () = own.close_asked() => None,
+            };
+            let ended = match ended {
+                Some(ended) => ended,
+                None => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(e) = ended {
                 tracing::trace!(error = %e, "connection ended");
             }
-            ended.end();
+            own.end();
         });
         if let Some(timeout) = idle_timeout {
             connections.spawn(idle::watch(activity, timeout, served));
         }
     }
     drop(listener);
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    let _ = stop_tx.send(true);
+    // Connections end, and their watches with them; what is still open after the grace
+    // (a half-sent request head never completes) is cut.
+    let drained = async { while connections.join_next().await.is_some() {} };
+    if tokio::time::timeout(SHUTDOWN_GRACE, drained).await.is_err() {
         tracing::info!(
             open = connections.len(),
             "closing the connections still open {SHUTDOWN_GRACE:?} after the stop signal"
