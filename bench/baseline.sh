@@ -45,13 +45,8 @@ done
 EP=http://127.0.0.1:$PORT
 
 rss() { echo "rss_kb $1 $(ps -o rss= -p "$PID" | tr -d ' ')" | tee -a "$OUT/rss.txt"; }
-bench() {
-    local name=$1
-    shift
-    echo "== $name: shoal bench $*" | tee -a "$OUT/summary.txt"
-    "$BIN" bench --endpoint "$EP" --concurrency "$CONC" --value-size "$VALUE" \
-        --reference --reference-duration 10 --json "$OUT/$name.json" "$@" | tee -a "$OUT/summary.txt"
-}
+# shellcheck source=bench/common.sh
+. "$(dirname "$0")/common.sh"
 
 : >"$OUT/rss.txt"
 : >"$OUT/summary.txt"
