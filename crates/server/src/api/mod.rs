@@ -393,10 +393,13 @@ where
     }
 }
 
+/// Decodes a gzip body, every member of it: a gzip stream may be several members one
+/// after the other (what `cat a.gz b.gz` makes), and their contents concatenated are the
+/// body.
 fn gunzip(raw: &[u8]) -> Result<Vec<u8>, ApiError> {
     let mut out = Vec::new();
     // One byte past the limit tells an oversized body from one exactly at it.
-    flate2::read::GzDecoder::new(raw)
+    flate2::read::MultiGzDecoder::new(raw)
         .take(MAX_BODY as u64 + 1)
         .read_to_end(&mut out)
         .map_err(|e| ApiError::Serialization(format!("Could not decompress gzip body: {e}")))?;
@@ -485,5 +488,28 @@ mod tests {
             u64::from_str_radix(std::str::from_utf8(&id[36..]).unwrap(), 16).unwrap()
         };
         assert!(n(&b) > n(&a));
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(data).unwrap();
+        enc.finish().unwrap()
+    }
+
+    #[test]
+    fn gunzip_reads_every_member_and_refuses_too_much() {
+        let mut body = gzip(br#"{"TableName":"#);
+        body.extend(gzip(br#""movies"}"#));
+        assert_eq!(gunzip(&body).unwrap(), br#"{"TableName":"movies"}"#);
+
+        let at_limit = gzip(&vec![b' '; MAX_BODY]);
+        assert_eq!(gunzip(&at_limit).unwrap().len(), MAX_BODY);
+        let mut over = at_limit;
+        over.extend(gzip(b" "));
+        assert!(matches!(gunzip(&over), Err(ApiError::RequestTooLarge)));
+
+        let e = gunzip(b"not gzip").unwrap_err();
+        assert!(matches!(e, ApiError::Serialization(m) if m.starts_with("Could not decompress")));
     }
 }
