@@ -15,8 +15,10 @@ task is put in one class:
   syncing   shoal's group committer is in uninterruptible sleep (its fdatasync)
   waiting   neither: every thread is blocked on something else
 
-It also prints which threads were left waiting while a CPU idled, and how long each
-thread ran on each CPU.
+It also prints which threads were left waiting while a CPU idled and which thread they
+waited behind, where the wakeups placed the threads they woke (on the waker's own CPU or
+another, and whether another CPU sat idle at that moment), and how long each thread ran
+on each CPU.
 
 Usage: bench/idle.py sched.txt
 """
@@ -45,6 +47,9 @@ def main(path):
     state = {}  # pid -> state it left the CPU in ('D', 'S', 'R', ...) or 'run'
     classes = collections.Counter()
     stranded_by = collections.Counter()
+    behind = collections.Counter()  # (waiting thread, thread running on its CPU)
+    # (waker, wakee, placed on the waker's CPU, another CPU idle at that moment)
+    wakeups = collections.Counter()
     occupancy = collections.Counter()
     cpus = set()
     last = None
@@ -61,11 +66,13 @@ def main(path):
                 occupancy[(c, family(comm.get(pid, "?")))] += dt
                 if pid != 0:
                     continue
-                waiting = [p for o, q in queued.items() if o != c for p in q]
+                waiting = [(o, p) for o, q in queued.items() if o != c for p in q]
                 if waiting:
                     classes["stranded"] += dt
-                    for p in waiting:
+                    for o, p in waiting:
                         stranded_by[family(comm.get(p, "?"))] += dt / len(waiting)
+                        ahead = family(comm.get(running.get(o, 0), "?"))
+                        behind[(family(comm.get(p, "?")), ahead)] += dt / len(waiting)
                 elif committer and state.get(committer[0]) == "D":
                     classes["syncing"] += dt
                 else:
@@ -85,6 +92,10 @@ def main(path):
             s = WAKEUP.search(trace)
             pid, target = int(s[2]), int(s[3])
             comm[pid] = s[1]
+            # The event is recorded on the waker's CPU, by the waker.
+            waker = family(comm.get(running.get(cpu, -1), "?"))
+            idle_elsewhere = any(p == 0 for o, p in running.items() if o != cpu)
+            wakeups[(waker, family(s[1]), target == cpu, idle_elsewhere)] += 1
             if running.get(target) != pid:
                 queued[target].add(pid)
                 state[pid] = "R"
@@ -101,6 +112,14 @@ def main(path):
     print("threads left waiting while a CPU idled:")
     for k, v in stranded_by.most_common(6):
         print(f"  {v:.3f} s {k}")
+    print("waiting behind (waiting thread <- thread running on its CPU):")
+    for (w, r), v in behind.most_common(8):
+        print(f"  {v:.3f} s {w} <- {r}")
+    print("wakeups (waker -> wakee: where placed, other CPUs):")
+    for (waker, wakee, here, idle_elsewhere), n in wakeups.most_common(10):
+        where = "its own CPU" if here else "another CPU"
+        other = "one idle" if idle_elsewhere else "all busy"
+        print(f"  {n:6} {waker} -> {wakee}: {where}, {other}")
     print("time on each CPU:")
     for (c, k), v in sorted(occupancy.items()):
         if v >= 0.01:
