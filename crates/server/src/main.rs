@@ -63,6 +63,9 @@ struct ServeArgs {
     /// Write units the node commits to provisioned tables in total [default: 40000].
     #[arg(long, env = "SHOAL_NODE_WRITE_UNITS")]
     node_write_units: Option<u64>,
+    /// Threads serving requests [default: 0, one fewer than the cores, at least one].
+    #[arg(long, env = "SHOAL_HTTP_WORKERS")]
+    http_workers: Option<usize>,
 }
 
 #[derive(clap::Args)]
@@ -166,9 +169,15 @@ fn main() -> anyhow::Result<()> {
             if let Some(v) = args.node_write_units {
                 config.throughput.node_write_units = v;
             }
+            if let Some(v) = args.http_workers {
+                config.http.workers = v;
+            }
             init_logging(&config.log);
+            // Validated here as well as in `run`: the runtime's size comes from it.
+            config.validate()?;
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
+                .worker_threads(config.http.workers())
                 .thread_name("shoal-worker")
                 .build()?;
             runtime.block_on(shoal::serve::run(config))

@@ -125,7 +125,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     ];
 
     tracing::info!(
-        "shoal listening on http://{local}, data in {}{}",
+        "shoal listening on http://{local} ({} request workers), data in {}{}",
+        tokio::runtime::Handle::current().metrics().num_workers(),
         data_dir.display(),
         if config.in_memory {
             " (in memory: removed at exit)"

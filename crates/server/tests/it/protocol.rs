@@ -2,8 +2,8 @@
 //! `x-amz-crc32` on every response (checked inside `RawRequest::send`), the health check,
 //! DynamoDB's error bodies (type prefix, status, message) for unknown operations, wrong
 //! content types, malformed JSON, oversized bodies, missing or malformed Authorization
-//! headers and validation failures, the order those checks run in, gzip bodies, and the
-//! idle timeout that closes silent connections.
+//! headers and validation failures, the order those checks run in, gzip bodies, the
+//! idle timeout that closes silent connections, and how many request workers serve them.
 
 use serde_json::json;
 
@@ -460,4 +460,35 @@ async fn idle_and_stalled_connections_are_closed() {
         &format!("{SERVICE}SerializationException"),
         "Could not read request body: it did not arrive within 1 s",
     );
+}
+
+/// `[http] workers` (`--http-workers`, `SHOAL_HTTP_WORKERS`): the node runs that many
+/// request workers, by default one fewer than the cores (at least one), as its listening
+/// line reports; more than 1024 is refused before anything starts.
+#[test]
+fn request_workers_are_one_fewer_than_the_cores_unless_configured() {
+    let workers = |srv: &Server| -> usize {
+        let logs = srv.logs();
+        let n = logs
+            .split(" request workers)")
+            .next()
+            .and_then(|before| before.rsplit('(').next())
+            .and_then(|n| n.parse().ok());
+        n.unwrap_or_else(|| panic!("no request worker count in:\n{logs}"))
+    };
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let srv = Launch::in_memory().start();
+    assert_eq!(workers(&srv), cores.saturating_sub(1).max(1));
+    drop(srv);
+    let srv = Launch::in_memory().args(&["--http-workers", "3"]).start();
+    assert_eq!(workers(&srv), 3);
+    drop(srv);
+    let srv = Launch::in_memory().env("SHOAL_HTTP_WORKERS", "2").start();
+    assert_eq!(workers(&srv), 2);
+    drop(srv);
+    let (status, out) = Launch::in_memory()
+        .args(&["--http-workers", "5000"])
+        .run_to_exit(std::time::Duration::from_secs(30));
+    assert!(!status.success(), "{out}");
+    assert!(out.contains("http.workers must be at most 1024"), "{out}");
 }
