@@ -124,9 +124,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         )),
     ];
 
+    let workers = tokio::runtime::Handle::current().metrics().num_workers();
     tracing::info!(
-        "shoal listening on http://{local} ({} request workers), data in {}{}",
-        tokio::runtime::Handle::current().metrics().num_workers(),
+        "shoal listening on http://{local} ({workers} request worker{}), data in {}{}",
+        if workers == 1 { "" } else { "s" },
         data_dir.display(),
         if config.in_memory {
             " (in memory: removed at exit)"

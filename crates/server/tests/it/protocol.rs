@@ -470,7 +470,7 @@ fn request_workers_are_one_fewer_than_the_cores_unless_configured() {
     let workers = |srv: &Server| -> usize {
         let logs = srv.logs();
         let n = logs
-            .split(" request workers)")
+            .split(" request worker")
             .next()
             .and_then(|before| before.rsplit('(').next())
             .and_then(|n| n.parse().ok());
