@@ -27,6 +27,7 @@ pub mod api;
 pub mod catalog;
 pub mod collection;
 pub mod config;
+pub mod engine_reads;
 pub mod index;
 pub mod index_throughput;
 pub mod metrics;

@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 
 use crate::api::error::{ApiError, ApiResult};
 use crate::catalog::Catalog;
+use crate::engine_reads::EngineReads;
 use crate::metrics::ApiMetrics;
 
 /// Whether signatures are verified.
@@ -58,6 +59,7 @@ pub struct Node {
     pub admission: Mutex<NodeAdmission>,
     /// Request counters and latencies (`GET /metrics`).
     pub metrics: ApiMetrics,
+    engine_reads: Arc<EngineReads>,
     ttl_wake: Notify,
     purge_wake: Notify,
     index_wake: Notify,
@@ -79,6 +81,7 @@ impl Node {
             config,
             admission,
             metrics: ApiMetrics::default(),
+            engine_reads: Arc::default(),
             ttl_wake: Notify::new(),
             purge_wake: Notify::new(),
             index_wake: Notify::new(),
@@ -95,6 +98,21 @@ impl Node {
         tokio::task::spawn_blocking(f)
             .await
             .map_err(ApiError::internal)?
+    }
+
+    /// Runs a point read that missed the item cache: inline on the request worker while
+    /// such reads are quick, on the blocking pool while they wait for the disk
+    /// ([`EngineReads`]).
+    pub async fn read_engine<T: Send + 'static>(
+        &self,
+        read: impl FnOnce() -> ApiResult<T> + Send + 'static,
+    ) -> ApiResult<T> {
+        let read = self.engine_reads.timed(read);
+        if self.engine_reads.offload() {
+            self.blocking(read).await
+        } else {
+            read()
+        }
     }
 
     /// Waits until a write is on disk.

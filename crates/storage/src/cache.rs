@@ -122,6 +122,17 @@ impl ItemCache {
         Some((point >> 9) as usize % self.shards.len())
     }
 
+    /// The cached image of the item at `key`, if any, without a stamp: for a reader that
+    /// reads a miss elsewhere. Counts hits only; the [`ItemCache::get`] of the read that
+    /// follows a miss counts it.
+    pub(crate) fn peek(&self, key: &[u8]) -> Option<Arc<[u8]>> {
+        let shard = self.shards.get(self.shard_of(key)?)?;
+        let guard = shard.read();
+        let image = Arc::clone(guard.items.get(key)?);
+        guard.hits.fetch_add(1, Ordering::Relaxed);
+        Some(image)
+    }
+
     /// The cached image of the item at `key`, or the stamp to [`ItemCache::fill`] it
     /// with after reading the engine. `Err(None)` when the cache is disabled.
     pub(crate) fn get(&self, key: &[u8]) -> Result<Arc<[u8]>, Option<Stamp>> {

@@ -6,7 +6,7 @@ use std::sync::mpsc;
 
 use shoal_types::{AttributeValue, Item};
 
-use crate::{Change, PartitionDesc, Store, StoreConfig};
+use crate::{Change, Partition, PartitionDesc, Store, StoreConfig};
 
 thread_local! {
     /// Runs, on this thread only, where a read that missed has read the engine and not
@@ -29,13 +29,11 @@ fn item(version: &str) -> Item {
     i
 }
 
-#[test]
-fn a_fill_from_before_a_write_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
+fn open(dir: &std::path::Path, item_cache_bytes: u64) -> (Store, std::sync::Arc<Partition>) {
     let store = Store::open(StoreConfig {
-        path: dir.path().to_path_buf(),
+        path: dir.to_path_buf(),
         cache_bytes: 8 << 20,
-        item_cache_bytes: 8 << 20,
+        item_cache_bytes,
     })
     .unwrap();
     let p = store
@@ -48,6 +46,13 @@ fn a_fill_from_before_a_write_is_refused() {
             log_new_images: false,
         })
         .unwrap();
+    (store, p)
+}
+
+#[test]
+fn a_fill_from_before_a_write_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, p) = open(dir.path(), 8 << 20);
     let put = |v: &str| {
         p.write(5, b"a", |_| Ok::<_, crate::Error>(Change::Put(item(v))))
             .unwrap();
@@ -79,5 +84,52 @@ fn a_fill_from_before_a_write_is_refused() {
         Some(item("2")),
         "the stale fill won"
     );
+    store.close().unwrap();
+}
+
+#[test]
+fn the_cached_image_alone_never_reads_the_engine_and_each_read_counts_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, p) = open(dir.path(), 8 << 20);
+    let encoded = |i: &Item| {
+        let mut image = Vec::new();
+        shoal_types::codec::encode_item(i, &mut image);
+        image
+    };
+    p.write(5, b"a", |_| Ok::<_, crate::Error>(Change::Put(item("1"))))
+        .unwrap();
+    // Written, never read: the write does not cache it, and the cache alone has nothing.
+    assert!(p.cached_image(5, b"a").is_none());
+    assert!(p.cached_image(6, b"b").is_none(), "an absent item");
+    // The engine read of the miss fills the cache; now the cache alone answers.
+    assert_eq!(
+        p.get_image(5, b"a").unwrap().as_deref(),
+        Some(&encoded(&item("1"))[..])
+    );
+    assert_eq!(
+        p.cached_image(5, b"a").as_deref(),
+        Some(&encoded(&item("1"))[..])
+    );
+    // A write refreshes the cached entry.
+    p.write(5, b"a", |_| Ok::<_, crate::Error>(Change::Put(item("2"))))
+        .unwrap();
+    assert_eq!(
+        p.cached_image(5, b"a").as_deref(),
+        Some(&encoded(&item("2"))[..])
+    );
+    // Every read counted once: the lookups alone that found nothing are not counted (the
+    // engine read that follows a miss counts it). Misses: the first write's read of the
+    // current item and `get_image`; hits: the two found lookups and the second write's
+    // read.
+    let stats = store.item_cache_stats();
+    assert_eq!((stats.hits, stats.misses), (3, 2), "{stats:?}");
+    store.close().unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let (store, p) = open(dir.path(), 0);
+    p.write(5, b"a", |_| Ok::<_, crate::Error>(Change::Put(item("1"))))
+        .unwrap();
+    p.get_image(5, b"a").unwrap();
+    assert!(p.cached_image(5, b"a").is_none(), "the cache is disabled");
     store.close().unwrap();
 }

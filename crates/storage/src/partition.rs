@@ -335,6 +335,14 @@ impl Partition {
         self.image(&self.data_key(point, suffix), true)
     }
 
+    /// The item cache's image of the item, without reading the engine (`None` when it
+    /// is not cached, or the cache is disabled): for a caller that chooses where the
+    /// engine read of a miss ([`Partition::get_image`]) runs.
+    pub fn cached_image(&self, point: u64, suffix: &[u8]) -> Option<ItemImage> {
+        let image = self.inner.items.peek(&self.data_key(point, suffix))?;
+        Some(ItemImage(Image::Cached(image)))
+    }
+
     /// [`Partition::get`] by full data key. `fill`: cache what a miss reads from the
     /// engine. The write path does not: it replaces the item at once, and the write
     /// refreshes the entry only if reads had cached it.

@@ -586,33 +586,37 @@ async fn read_item(
             projection: true,
         },
     )?;
-    // NOTE: a point read runs inline rather than on the blocking pool. It takes no lock
-    // and never waits for the journal (it is a memtable or block-cache lookup, a disk
-    // read at worst), while a hop to the blocking pool per request measured ~40% of the
-    // server's CPU under a GetItem load (bench/README.md).
     let partition = table.route(point);
     table.throughput.admit_read(partition.desc().id)?;
-    let (read, size) = match (&ex.projection, as_json) {
-        (None, true) => match partition.get_image(point, &suffix)? {
-            Some(image) => {
-                let mut out = Vec::with_capacity(image.len() + image.len() / 4 + 64);
-                let size = codec::write_item_image_json(&image, &mut out)
-                    .map_err(|e| ApiError::internal(format!("stored item: {e}")))?;
-                (Some(Read::Json(out)), size)
-            }
-            None => (None, 0),
-        },
-        (projection, _) => match partition.get(point, &suffix)? {
-            Some(item) => {
-                let size = size::item_size(&item);
-                let item = match projection {
-                    Some(p) => p.apply(&item),
-                    None => item,
-                };
-                (Some(Read::Item(item)), size)
-            }
-            None => (None, 0),
-        },
+    // NOTE: an item-cache hit is answered inline: a hop to the blocking pool per request
+    // measured ~40% of the server's CPU under a GetItem load (bench/README.md). A miss
+    // reads the engine, inline too unless such reads wait for the disk (`read_engine`).
+    let image = match partition.cached_image(point, &suffix) {
+        Some(image) => Some(image),
+        None => {
+            let partition = Arc::clone(partition);
+            node.read_engine(move || Ok(partition.get_image(point, &suffix)?))
+                .await?
+        }
+    };
+    let (read, size) = match (image, &ex.projection, as_json) {
+        (None, _, _) => (None, 0),
+        (Some(image), None, true) => {
+            let mut out = Vec::with_capacity(image.len() + image.len() / 4 + 64);
+            let size = codec::write_item_image_json(&image, &mut out)
+                .map_err(|e| ApiError::internal(format!("stored item: {e}")))?;
+            (Some(Read::Json(out)), size)
+        }
+        (Some(image), projection, _) => {
+            let item = codec::decode_item(&image)
+                .map_err(|e| ApiError::internal(format!("stored item: {e}")))?;
+            let size = size::item_size(&item);
+            let item = match projection {
+                Some(p) => p.apply(&item),
+                None => item,
+            };
+            (Some(Read::Item(item)), size)
+        }
     };
     let ticket = partition.read_ticket_for(point);
     node.durable(ticket).await?;
