@@ -10,6 +10,7 @@
 //! | `shoal_table_consumed_{read,write}_capacity_units_total{table}`, `shoal_table_{read,write}_throttle_events_total{table}` | `TableThroughput` (charge and admission), in the table's [`TableUsage`] |
 //! | `shoal_table_provisioned_{read,write}_capacity_units`, `shoal_table_partitions`, `shoal_table_items`, `shoal_table_size_bytes` | computed at scrape time from the catalog |
 //! | `shoal_item_cache_{entries,bytes}`, `shoal_item_cache_{hits,misses}_total` | the storage's item cache (per-shard atomics), read at scrape time |
+//! | `shoal_engine_point_reads_total{placement}` | `Node::read_engine`, once per GetItem that missed the item cache ([`crate::engine_reads`]) |
 //!
 //! Throttle *events* count every refused admission, including batch entries handed back
 //! as unprocessed (CloudWatch's ReadThrottleEvents/WriteThrottleEvents); throttled
@@ -341,6 +342,20 @@ pub fn render(node: &Node) -> String {
     ] {
         header(&mut out, name, kind, help);
         let _ = writeln!(out, "{name} {value}");
+    }
+
+    let (inline, pool) = node.engine_reads().totals();
+    header(
+        &mut out,
+        "shoal_engine_point_reads_total",
+        "counter",
+        "Point reads that missed the item cache, by where their engine read ran: inline on the request worker, or on the blocking pool while engine reads waited for the disk.",
+    );
+    for (placement, n) in [("inline", inline), ("pool", pool)] {
+        let _ = writeln!(
+            out,
+            "shoal_engine_point_reads_total{{placement=\"{placement}\"}} {n}"
+        );
     }
 
     // Catalog-derived families are computed now, so a deleted table's series vanish.

@@ -115,6 +115,11 @@ impl Node {
         }
     }
 
+    /// Where point reads that missed the item cache ran (for metrics).
+    pub fn engine_reads(&self) -> &EngineReads {
+        &self.engine_reads
+    }
+
     /// Waits until a write is on disk.
     pub async fn durable(&self, ticket: Ticket) -> ApiResult<()> {
         self.catalog

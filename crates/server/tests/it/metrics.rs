@@ -260,6 +260,10 @@ fn metrics_count_requests_capacity_and_throttles_exactly() {
     assert!(n("shoal_item_cache_hits_total") >= 1);
     assert!(n("shoal_item_cache_misses_total") >= 2);
     assert!(n("shoal_item_cache_entries") >= 2);
+    // That first read ran inline: reads start there, and go to the blocking pool only
+    // once engine reads have been slow.
+    assert!(n(r#"shoal_engine_point_reads_total{placement="inline"}"#) >= 1);
+    assert!(m.contains_key(r#"shoal_engine_point_reads_total{placement="pool"}"#));
     assert!(
         n("shoal_item_cache_bytes") > 100_000,
         "k0 alone weighs 100 KB"
