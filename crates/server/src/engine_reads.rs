@@ -8,8 +8,9 @@
 //! always hopping made cold GetItem at 1M records 20-30% slower), so quick reads run
 //! inline on the request worker. Slow ones must not: there is one request worker on two
 //! cores, and inline, every connection waited behind each disk read in turn and one read
-//! at a time reached the disk (GetItem at 10M records out of the page cache: 11k/25k
-//! per second inline, 23-29k/42-47k on the pool; bench/README.md, sixteenth round).
+//! at a time reached the disk (GetItem at 10M records out of the page cache, first and
+//! second 15-s run: 12k/24k per second inline, 21-23k/38-41k placed as here;
+//! bench/README.md, sixteenth round).
 //!
 //! Invariants a reader must keep:
 //! 1. Durations are measured around the read itself, wherever it runs: the hop's own cost
