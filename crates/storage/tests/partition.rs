@@ -564,3 +564,54 @@ fn large_items_live_in_blob_files_through_flush_compaction_and_reopen() {
     check(&p);
     assert_eq!(p.stats(), stats);
 }
+
+#[test]
+fn the_data_keyspace_merges_its_first_level_at_eight_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let p = store.open_partition(desc(8, 0, u64::MAX)).unwrap();
+    // Each flush writes one table over the whole key range, as hashed keys do. The
+    // first may be moved down to the empty last level instead of staying in the first.
+    let flush_round = |round: u64| {
+        for i in 0..20 {
+            put(
+                &p,
+                i * (u64::MAX / 20),
+                &format!("k{i}"),
+                &format!("{round}"),
+            );
+        }
+        store.flush_data(false).unwrap();
+    };
+    let mut round = 0;
+    while store.data_l0_tables() < 7 {
+        assert!(
+            round < 8,
+            "{} tables after {round} flushes",
+            store.data_l0_tables()
+        );
+        flush_round(round);
+        round += 1;
+    }
+    // A merge would start within milliseconds of the flush that calls for it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
+    while std::time::Instant::now() < deadline {
+        assert_eq!(store.data_l0_tables(), 7, "merged before eight tables");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    flush_round(round);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while store.data_l0_tables() >= 8 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "eight tables never merged"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    for i in 0..20 {
+        let got = p
+            .get(i * (u64::MAX / 20), format!("k{i}").as_bytes())
+            .unwrap();
+        assert_eq!(got, Some(item(&format!("k{i}"), &round.to_string())));
+    }
+}
