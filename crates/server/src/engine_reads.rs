@@ -270,8 +270,11 @@ mod tests {
         if !std::path::Path::new("/proc/thread-self/io").exists() {
             return;
         }
-        // Under the build directory, which is on a disk (a tmpfs keeps its pages).
-        let dir = tempfile::tempdir_in(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target"))
+        // Under the build directory, which is on a disk (a tmpfs keeps its pages), or
+        // beside the sources when the build directory is elsewhere.
+        let target = concat!(env!("CARGO_MANIFEST_DIR"), "/../../target");
+        let dir = tempfile::tempdir_in(target)
+            .or_else(|_| tempfile::tempdir_in(env!("CARGO_MANIFEST_DIR")))
             .expect("temporary directory");
         let path = dir.path().join("blocks");
         let block = vec![7u8; 64 << 10];
