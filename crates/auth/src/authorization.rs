@@ -108,8 +108,14 @@ fn header_value(headers: &HeaderMap) -> Result<Cow<'_, str>, AuthError> {
         ));
     };
     // NOTE: header bytes are attacker-controlled and may not be UTF-8; lossy conversion keeps the
-    // echo in error messages readable and cannot fail.
-    Ok(String::from_utf8_lossy(raw.as_bytes()))
+    // echo in error messages readable and cannot fail. Valid text, the usual case, is
+    // borrowed after `from_utf8`'s word-at-a-time check: the lossy decoder's own scan of
+    // valid text cost three times as much.
+    let raw = raw.as_bytes();
+    Ok(match std::str::from_utf8(raw) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(raw),
+    })
 }
 
 /// Every check of [`parse_request_auth`], on the header's text.
@@ -126,7 +132,7 @@ fn parse_value<'a>(
 
     // Like DynamoDB, split on commas and spaces: the first token is the algorithm and the rest
     // are `key=value` parameters. Unknown parameters are ignored; a repeated one keeps the last.
-    let mut tokens = value.split([',', ' ', '\t']).filter(|t| !t.is_empty());
+    let mut tokens = tokens(value);
     let algorithm = tokens.next().unwrap_or_default();
     if algorithm != ALGORITHM {
         return Err(AuthError::IncompleteSignature(format!(
@@ -135,7 +141,9 @@ fn parse_value<'a>(
     }
     let (mut credential, mut signature, mut signed_headers) = (None, None, None);
     for token in tokens {
-        let (key, val) = token.split_once('=').unwrap_or((token, ""));
+        let key = split_at_byte(token, b'=').next().unwrap_or_default();
+        // After the first '=', if any.
+        let val = token.get(key.len() + 1..).unwrap_or_default();
         let slot = match key {
             "Credential" => &mut credential,
             "Signature" => &mut signature,
@@ -176,7 +184,7 @@ fn parse_value<'a>(
         )));
     }
 
-    let mut parts = credential.split('/');
+    let mut parts = split_at_byte(credential, b'/');
     let (Some(access_key), Some(scope_date), Some(region), Some(service), Some(terminator), None) = (
         parts.next(),
         parts.next(),
@@ -210,7 +218,7 @@ fn parse_value<'a>(
         return Err(AuthError::IncompleteSignature(scope_errors));
     }
 
-    check_host_signed(signed_headers.split(';'))?;
+    check_host_signed(split_at_byte(signed_headers, b';'))?;
 
     date::request_time(headers)?;
 
@@ -221,6 +229,50 @@ fn parse_value<'a>(
         service,
         signed_headers,
         signature,
+    })
+}
+
+/// The header's tokens: its text split on commas, spaces and tabs, without empty ones.
+///
+/// A scan over bytes: the separators are ASCII, so every cut falls on a char boundary.
+/// `str::split` with a set of chars decodes and compares char by char, about 20
+/// instructions a byte, which made this header a tenth of a GetItem's instructions
+/// outside the kernel.
+fn tokens(value: &str) -> impl Iterator<Item = &str> {
+    let is_separator = |b: &u8| matches!(b, b',' | b' ' | b'\t');
+    let bytes = value.as_bytes();
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let rest = bytes.get(at..)?;
+        let start = at + rest.iter().position(|b| !is_separator(b))?;
+        let len = bytes
+            .get(start..)?
+            .iter()
+            .position(is_separator)
+            .unwrap_or(bytes.len() - start);
+        at = start + len;
+        value.get(start..at)
+    })
+}
+
+/// `text.split(sep)` for an ASCII `sep`, by the same byte scan as [`tokens`]: the
+/// header's few short pieces each paid `str::split`'s searcher set-up, ~150 instructions.
+fn split_at_byte(text: &str, sep: u8) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let mut next = Some(0);
+    std::iter::from_fn(move || {
+        let start = next?;
+        let rest = bytes.get(start..)?;
+        match rest.iter().position(|&b| b == sep) {
+            Some(len) => {
+                next = Some(start + len + 1);
+                text.get(start..start + len)
+            }
+            None => {
+                next = None;
+                text.get(start..)
+            }
+        }
     })
 }
 

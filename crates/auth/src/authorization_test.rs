@@ -297,3 +297,54 @@ fn arbitrary_bytes_never_panic() {
         }
     }
 }
+
+#[test]
+fn tokens_split_as_dynamodb_does() {
+    // The byte scan must cut exactly where splitting the text on ',', ' ' and '\t' and
+    // dropping empty pieces does, around non-ASCII text too.
+    let cases = [
+        GOOD,
+        "",
+        " ",
+        ",\t, ",
+        "a",
+        " a",
+        "a ",
+        "a,,b\t\tc  d",
+        ",lead and trail,",
+        "é,ü ß\tΩ=ω",
+        "AWS4-HMAC-SHA256\tCredential=é/x,Signature=",
+    ];
+    for case in cases {
+        let expected: Vec<&str> = case
+            .split([',', ' ', '\t'])
+            .filter(|t| !t.is_empty())
+            .collect();
+        assert_eq!(tokens(case).collect::<Vec<_>>(), expected, "{case:?}");
+    }
+}
+
+#[test]
+fn byte_splits_match_str_split() {
+    let cases = [
+        "",
+        "/",
+        "a",
+        "a/",
+        "/a",
+        "a//b",
+        "AKID/20240101/us-east-1/dynamodb/aws4_request",
+        "é/ü/",
+        "k=v=w",
+    ];
+    for case in cases {
+        for sep in [b'/', b';', b'='] {
+            let expected: Vec<&str> = case.split(char::from(sep)).collect();
+            assert_eq!(
+                split_at_byte(case, sep).collect::<Vec<_>>(),
+                expected,
+                "{case:?} {sep}"
+            );
+        }
+    }
+}
