@@ -103,6 +103,16 @@ pub fn decode_value(bytes: &[u8]) -> Result<AttributeValue> {
     Ok(v)
 }
 
+/// A stored string as a JSON string: [`json::write_json_text`], its UTF-8 checked as it
+/// is escaped.
+fn write_text_json(text: &[u8], out: &mut Vec<u8>) -> Result<()> {
+    if json::write_json_text(text, out) {
+        Ok(())
+    } else {
+        Err(corrupt("string is not UTF-8"))
+    }
+}
+
 fn write_varint(mut v: u128, out: &mut Vec<u8>) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
@@ -236,6 +246,13 @@ impl<'a> Reader<'a> {
 
     /// An unsigned LEB128 of at most `max_bits` bits.
     fn varint(&mut self, max_bits: u32) -> Result<u128> {
+        // One byte, the usual case (small numbers' headers and coefficients).
+        if let Some((&b, rest)) = self.rest.split_first() {
+            if b < 0x80 {
+                self.rest = rest;
+                return Ok(u128::from(b));
+            }
+        }
         let mut v: u128 = 0;
         let mut shift = 0u32;
         loop {
@@ -255,7 +272,14 @@ impl<'a> Reader<'a> {
     /// A length or count. Every counted element takes at least one byte, so a count
     /// above the remaining input is corrupt (and never drives a huge allocation).
     fn len(&mut self) -> Result<usize> {
-        let n = usize::try_from(self.varint(64)?).map_err(|_| corrupt("length too large"))?;
+        let n = match self.rest.split_first() {
+            // One byte, the usual case, without the general varint's 128-bit result.
+            Some((&b, rest)) if b < 0x80 => {
+                self.rest = rest;
+                usize::from(b)
+            }
+            _ => usize::try_from(self.varint(64)?).map_err(|_| corrupt("length too large"))?,
+        };
         if n > self.rest.len() {
             return Err(corrupt("length exceeds input"));
         }
@@ -358,10 +382,11 @@ impl<'a> Reader<'a> {
     fn map_json(&mut self, depth: usize, out: &mut Vec<u8>) -> Result<usize> {
         let n = self.len()?;
         let mut size = 0;
-        let mut prev: Option<&str> = None;
+        let mut prev: Option<&[u8]> = None;
         out.push(b'{');
         for i in 0..n {
-            let k = self.str()?;
+            // Bytes, not `str`: the JSON writer checks the UTF-8 as it escapes.
+            let k = self.bytes()?;
             if prev.is_some_and(|p| p >= k) {
                 return Err(corrupt("map names not strictly increasing"));
             }
@@ -369,7 +394,7 @@ impl<'a> Reader<'a> {
             if i > 0 {
                 out.push(b',');
             }
-            json::write_json_str(k, out);
+            write_text_json(k, out)?;
             out.push(b':');
             size += k.len() + self.value_json(depth, out)?;
         }
@@ -382,9 +407,9 @@ impl<'a> Reader<'a> {
     fn value_json(&mut self, depth: usize, out: &mut Vec<u8>) -> Result<usize> {
         let size = match self.byte()? {
             TAG_S => {
-                let s = self.str()?;
+                let s = self.bytes()?;
                 out.extend_from_slice(b"{\"S\":");
-                json::write_json_str(s, out);
+                write_text_json(s, out)?;
                 s.len()
             }
             TAG_N => {
@@ -443,8 +468,8 @@ impl<'a> Reader<'a> {
                     if i > 0 {
                         out.push(b',');
                     }
-                    let s = self.str()?;
-                    json::write_json_str(s, out);
+                    let s = self.bytes()?;
+                    write_text_json(s, out)?;
                     size += s.len();
                 }
                 out.push(b']');

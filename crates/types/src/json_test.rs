@@ -448,3 +448,34 @@ fn string_escaping_matches_serde_json_at_every_offset() {
         }
     }
 }
+
+#[test]
+fn stored_text_is_checked_as_utf8_while_escaped() {
+    // Valid text writes as `write_json_str` writes it, wherever its first non-ASCII byte is.
+    for s in [
+        "",
+        "plain",
+        "é",
+        "abcdefghé",
+        "abcdefgh\"é\\",
+        "😀abcdefghijklmnop\u{1}",
+    ] {
+        let (mut text, mut string) = (Vec::new(), Vec::new());
+        assert!(write_json_text(s.as_bytes(), &mut text), "{s:?}");
+        write_json_str(s, &mut string);
+        assert_eq!(text, string, "{s:?}");
+    }
+    // Not UTF-8 before, at or after a word boundary, after valid non-ASCII text, and a
+    // char cut short at the end.
+    let bad: [&[u8]; 6] = [
+        b"\xff",
+        b"abcdefgh\xff",
+        b"abc\x80defghijk",
+        "é".as_bytes().split_last().unwrap().1,
+        b"\xc3\xa9abcdefgh\xc3",
+        b"abcdefghijklmnop\xed\xa0\x80",
+    ];
+    for bytes in bad {
+        assert!(!write_json_text(bytes, &mut Vec::new()), "{bytes:?}");
+    }
+}
