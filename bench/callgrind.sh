@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Counts the server's instructions per request with valgrind's callgrind (bench/README.md,
+# "Eighteenth round"). Instruction counts do not move with the machine's speed or with
+# whatever else runs on it, so two builds compare exactly, where timings on a shared
+# 2-core machine need alternated runs.
+#
+# Usage: bench/callgrind.sh [REQUESTS]
+#   REQUESTS  PutItems, then GetItems, to count (default 20000)
+# Environment: SHOAL_BIN (default target/release/shoal), OUT (default /tmp/shoal-callgrind).
+#
+# Starts `shoal serve` under callgrind on 127.0.0.1 with a fresh data directory, warms it
+# up, then counts REQUESTS durable PutItems (a load into a fresh table) and REQUESTS
+# GetItems (workload C on it), each at 8 connections. Writes one profile per phase to
+# $OUT (read them with `callgrind_annotate --inclusive=yes FILE`) and prints the
+# instructions per request of each. Needs valgrind.
+set -euo pipefail
+
+BIN=${SHOAL_BIN:-target/release/shoal}
+REQUESTS=${1:-20000}
+OUT=${OUT:-/tmp/shoal-callgrind}
+mkdir -p "$OUT"
+rm -f "$OUT"/callgrind.out*
+DATA=$(mktemp -d /tmp/shoal-callgrind-data.XXXXXX)
+printf '[throughput]\nenforce = false\n' >"$DATA/shoal.toml"
+valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out" \
+    "$BIN" serve --config "$DATA/shoal.toml" --data-dir "$DATA/data" --listen 127.0.0.1:0 \
+    2>"$OUT/server.log" &
+PID=$!
+cleanup() {
+    kill "$PID" 2>/dev/null || true
+    wait "$PID" 2>/dev/null || true
+    rm -rf "$DATA"
+}
+trap cleanup EXIT
+
+PORT=
+for _ in $(seq 1 600); do
+    PORT=$(grep -o 'http://127.0.0.1:[0-9]*' "$OUT/server.log" | head -1 | cut -d: -f3 || true)
+    [ -n "$PORT" ] && break
+    sleep 0.1
+done
+[ -n "$PORT" ] || { echo "server did not start; see $OUT/server.log" >&2; exit 1; }
+EP=http://127.0.0.1:$PORT
+bench() { "$BIN" bench --endpoint "$EP" --concurrency 8 "$@" | grep -E '^(INSERT|READ) '; }
+
+# Warm-up: tables, caches and the allocator's pages exist before anything is counted.
+bench --workload load --table warmup --records 2000
+callgrind_control -z "$PID" >/dev/null 2>&1
+bench --workload load --table counted --records "$REQUESTS"
+callgrind_control -d put "$PID" >/dev/null 2>&1
+bench --workload c --table counted --records "$REQUESTS" --operations 2000
+callgrind_control -z "$PID" >/dev/null 2>&1
+bench --workload c --table counted --records "$REQUESTS" --operations "$REQUESTS"
+callgrind_control -d get "$PID" >/dev/null 2>&1
+
+for phase in put get; do
+    file=$(grep -la "^desc: Trigger: dump $phase\$" "$OUT"/callgrind.out.* | head -1)
+    total=$(awk '/^summary:/ { print $2 }' "$file")
+    echo "$phase: $((total / REQUESTS)) instructions per request ($file)"
+done
