@@ -26,27 +26,11 @@ DATA=$(mktemp -d /tmp/shoal-baseline-data.XXXXXX)
 # on-demand bench table would be held to its partitions' 1,000 WCU each (a 1M-record
 # load of 2-unit items outruns their burst) and the run would count throttles.
 printf '[throughput]\nenforce = false\n' >"$DATA/shoal.toml"
-"$BIN" serve --config "$DATA/shoal.toml" --data-dir "$DATA/data" --listen 127.0.0.1:0 2>"$OUT/server.log" &
-PID=$!
-cleanup() {
-    kill "$PID" 2>/dev/null || true
-    wait "$PID" 2>/dev/null || true
-    rm -rf "$DATA"
-}
-trap cleanup EXIT
-
-PORT=
-for _ in $(seq 1 100); do
-    PORT=$(grep -o 'http://127.0.0.1:[0-9]*' "$OUT/server.log" | head -1 | cut -d: -f3 || true)
-    [ -n "$PORT" ] && break
-    sleep 0.1
-done
-[ -n "$PORT" ] || { echo "server did not start; see $OUT/server.log" >&2; exit 1; }
-EP=http://127.0.0.1:$PORT
-
-rss() { echo "rss_kb $1 $(ps -o rss= -p "$PID" | tr -d ' ')" | tee -a "$OUT/rss.txt"; }
 # shellcheck source=bench/common.sh
 . "$(dirname "$0")/common.sh"
+serve 100
+
+rss() { echo "rss_kb $1 $(ps -o rss= -p "$PID" | tr -d ' ')" | tee -a "$OUT/rss.txt"; }
 
 : >"$OUT/rss.txt"
 : >"$OUT/summary.txt"

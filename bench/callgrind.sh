@@ -22,35 +22,19 @@ mkdir -p "$OUT"
 rm -f "$OUT"/callgrind.out*
 DATA=$(mktemp -d /tmp/shoal-callgrind-data.XXXXXX)
 printf '[throughput]\nenforce = false\n' >"$DATA/shoal.toml"
-valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out" \
-    "$BIN" serve --config "$DATA/shoal.toml" --data-dir "$DATA/data" --listen 127.0.0.1:0 \
-    2>"$OUT/server.log" &
-PID=$!
-cleanup() {
-    kill "$PID" 2>/dev/null || true
-    wait "$PID" 2>/dev/null || true
-    rm -rf "$DATA"
-}
-trap cleanup EXIT
-
-PORT=
-for _ in $(seq 1 600); do
-    PORT=$(grep -o 'http://127.0.0.1:[0-9]*' "$OUT/server.log" | head -1 | cut -d: -f3 || true)
-    [ -n "$PORT" ] && break
-    sleep 0.1
-done
-[ -n "$PORT" ] || { echo "server did not start; see $OUT/server.log" >&2; exit 1; }
-EP=http://127.0.0.1:$PORT
-bench() { "$BIN" bench --endpoint "$EP" --concurrency 8 "$@" | grep -E '^(INSERT|READ) '; }
+# shellcheck source=bench/common.sh
+. "$(dirname "$0")/common.sh"
+serve 600 valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out"
+run() { "$BIN" bench --endpoint "$EP" --concurrency 8 "$@" | grep -E '^(INSERT|READ) '; }
 
 # Warm-up: tables, caches and the allocator's pages exist before anything is counted.
-bench --workload load --table warmup --records 2000
+run --workload load --table warmup --records 2000
 callgrind_control -z "$PID" >/dev/null 2>&1
-bench --workload load --table counted --records "$REQUESTS"
+run --workload load --table counted --records "$REQUESTS"
 callgrind_control -d put "$PID" >/dev/null 2>&1
-bench --workload c --table counted --records "$REQUESTS" --operations 2000
+run --workload c --table counted --records "$REQUESTS" --operations 2000
 callgrind_control -z "$PID" >/dev/null 2>&1
-bench --workload c --table counted --records "$REQUESTS" --operations "$REQUESTS"
+run --workload c --table counted --records "$REQUESTS" --operations "$REQUESTS"
 callgrind_control -d get "$PID" >/dev/null 2>&1
 
 for phase in put get; do
