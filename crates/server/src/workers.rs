@@ -187,7 +187,7 @@ impl Worker for TtlWorker {
                 continue;
             };
             let suffix = data_key.get(16..).unwrap_or_default();
-            let r = partition.write(point, suffix, |cur| match cur {
+            let r = partition.write(point, suffix, |cur| match cur.item() {
                 Some(cur) if expired(cur, &attr, now) => Ok(Change::Expire),
                 _ => Err(SkipWrite),
             });

@@ -49,7 +49,7 @@ pub use durability::{Durability, DurableFuture, Ticket};
 pub use error::{Error, Result};
 pub use log::{LogOp, LogRecord};
 pub use partition::{
-    prefix_successor, Change, Derived, DerivedWrite, ItemImage, Partition, PartitionDesc,
+    prefix_successor, Change, Current, Derived, DerivedWrite, ItemImage, Partition, PartitionDesc,
     PartitionStats, ScanBatch, Written,
 };
 pub use split::{PreparedSplit, SplitChildren};

@@ -57,10 +57,46 @@ pub enum Change {
     Expire,
 }
 
+/// The item a write found, as the decision of [`Partition::write`] sees it.
+#[derive(Debug)]
+pub struct Current {
+    item: Option<Item>,
+    size: Option<usize>,
+    /// The partition reads the item again after the decision (to derive index entries).
+    kept: bool,
+}
+
+impl Current {
+    /// The item, unless the decision took it.
+    pub fn item(&self) -> Option<&Item> {
+        self.item.as_ref()
+    }
+
+    /// The item's DynamoDB size (`None` when there was no item), also after a take.
+    pub fn size(&self) -> Option<usize> {
+        self.size
+    }
+
+    /// The item, to build the new one from without copying it. Afterwards [`item`] and
+    /// [`Written::old`] may be `None`: take it only when nothing after the decision reads
+    /// the old item. What the partition itself reads afterwards (index maintenance) is
+    /// copied for it, so the caller need not know about that.
+    ///
+    /// [`item`]: Current::item
+    pub fn take(&mut self) -> Option<Item> {
+        if self.kept {
+            self.item.clone()
+        } else {
+            self.item.take()
+        }
+    }
+}
+
 /// The outcome of a committed write.
 #[derive(Debug)]
 pub struct Written {
-    /// The item before the write.
+    /// The item before the write (`None` also when the decision took it, see
+    /// [`Current::take`]).
     pub old: Option<Item>,
     /// The item after the write.
     pub new: Option<Item>,
@@ -343,9 +379,7 @@ impl Partition {
         Some(ItemImage(Image::Cached(image)))
     }
 
-    /// [`Partition::get`] by full data key. `fill`: cache what a miss reads from the
-    /// engine. The write path does not: it replaces the item at once, and the write
-    /// refreshes the entry only if reads had cached it.
+    /// [`Partition::get`] by full data key.
     fn get_key(&self, key: &[u8], fill: bool) -> Result<Option<Item>> {
         match self.image(key, fill)? {
             Some(image) => Ok(Some(codec::decode_item(&image)?)),
@@ -353,6 +387,9 @@ impl Partition {
         }
     }
 
+    /// The image at a data key. `fill`: cache what a miss reads from the engine. The
+    /// write path does not: it replaces the item at once, and the write refreshes the
+    /// entry only if reads had cached it.
     fn image(&self, key: &[u8], fill: bool) -> Result<Option<ItemImage>> {
         let stamp = match self.inner.items.get(key) {
             Ok(image) => return Ok(Some(ItemImage(Image::Cached(image)))),
@@ -375,7 +412,7 @@ impl Partition {
         &self,
         point: u64,
         suffix: &[u8],
-        decide: impl FnOnce(Option<&Item>) -> std::result::Result<Change, E>,
+        decide: impl FnOnce(&mut Current) -> std::result::Result<Change, E>,
     ) -> std::result::Result<Written, E> {
         let key = self.data_key(point, suffix);
         let mut next_seq = self.write_lock.lock();
@@ -390,16 +427,34 @@ impl Partition {
                 .into()),
             };
         }
-        let old = self.get_key(&key, false)?;
-        let change = decide(old.as_ref())?;
+        let found = self.image(&key, false)?;
+        let old = match &found {
+            Some(image) => Some(codec::decode_item(image).map_err(crate::Error::from)?),
+            None => None,
+        };
+        // What the log keeps of the old item is read before the decision, which may take
+        // the item (`Current::take`); the image as stored is the item encoded.
+        let old_image = match &found {
+            Some(image) if self.desc.log_old_images => image.to_vec(),
+            _ => Vec::new(),
+        };
+        drop(found);
+        // Read once under the write lock, as `rederive` takes it too: an index added
+        // meanwhile is backfilled after this write.
+        let derived = self.derived();
+        let mut current = Current {
+            size: old.as_ref().map(size::item_size),
+            item: old,
+            kept: derived.is_some(),
+        };
+        let change = decide(&mut current)?;
+        let Current {
+            item: old,
+            size: old_size,
+            ..
+        } = current;
+        let old_size = old_size.map(|s| s as u32);
         let seq = *next_seq;
-        let old_size = old.as_ref().map(|i| size::item_size(i) as u32);
-        let mut old_image = Vec::new();
-        if self.desc.log_old_images {
-            if let Some(o) = &old {
-                codec::encode_item(o, &mut old_image);
-            }
-        }
         let mut batch = self.inner.db.batch();
         let (op, new, new_size, image) = match change {
             Change::Put(item) => {
@@ -421,7 +476,7 @@ impl Partition {
             }
         };
         let mut derived_keys = Vec::new();
-        if let Some(d) = self.derived.read().as_ref() {
+        if let Some(d) = &derived {
             let mut out = Vec::new();
             d.derive(old.as_ref(), new.as_ref(), &mut out);
             for (k, v) in out {

@@ -81,8 +81,8 @@ fn cached_reads_follow_every_write() {
         }
         // The write path's own read of the current item goes through the cache too.
         let w = p
-            .write(5, b"a", |old| {
-                assert_eq!(old, Some(&item("a", 2)));
+            .write(5, b"a", |current| {
+                assert_eq!(current.item(), Some(&item("a", 2)));
                 Ok::<_, shoal_storage::Error>(Change::Put(item("a", 3)))
             })
             .unwrap();

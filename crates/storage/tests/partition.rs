@@ -3,9 +3,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use shoal_storage::{Change, LogOp, PartitionDesc, Store, StoreConfig};
+use shoal_storage::{Change, Derived, DerivedWrite, LogOp, PartitionDesc, Store, StoreConfig};
 use shoal_types::{AttributeValue, Item};
 
 fn open(dir: &std::path::Path) -> Store {
@@ -54,8 +54,8 @@ fn writes_are_logged_in_order_and_survive_reopen() {
     assert_eq!(w2.old, Some(item("a", "1")));
     store.durability().wait_blocking(w3.ticket).unwrap();
     let d = p
-        .write(9, b"b", |old| {
-            assert_eq!(old, Some(&item("b", "1")));
+        .write(9, b"b", |current| {
+            assert_eq!(current.item(), Some(&item("b", "1")));
             Ok::<_, shoal_storage::Error>(Change::Delete)
         })
         .unwrap();
@@ -254,6 +254,58 @@ fn concurrent_writers_get_unique_sequences_and_shared_syncs() {
     assert_eq!(p.stats().items, 1600);
 }
 
+/// A decision may build the new item from the current one itself (`Current::take`): the
+/// write's sizes and logged old image still describe the item it replaced, and a
+/// partition that derives entries from the old item still gets it.
+#[test]
+fn a_decision_that_takes_the_current_item_still_logs_and_derives_it() {
+    struct SeesOld(Mutex<Vec<Option<Item>>>);
+    impl Derived for SeesOld {
+        fn derive(&self, old: Option<&Item>, _: Option<&Item>, _: &mut Vec<DerivedWrite>) {
+            self.0.lock().unwrap().push(old.cloned());
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let p = store.open_partition(desc(11, 0, u64::MAX)).unwrap();
+    let size = |v: &str| shoal_types::size::item_size(&item("a", v));
+    let old_size = size("1");
+    put(&p, 5, "a", "1");
+    let update = |p: &shoal_storage::Partition, from: &str, to: &str| {
+        p.write(5, b"a", |current| {
+            assert_eq!(current.size(), Some(size(from)));
+            let mut next = current.take().unwrap();
+            next.insert("v".into(), AttributeValue::S(to.into()));
+            assert_eq!(current.size(), Some(size(from)), "the size outlives a take");
+            Ok::<_, shoal_storage::Error>(Change::Put(next))
+        })
+        .unwrap()
+    };
+    let w = update(&p, "1", "22");
+    assert_eq!(w.old, None, "taken, not copied");
+    assert_eq!(w.new, Some(item("a", "22")));
+    assert_eq!(p.get(5, b"a").unwrap(), Some(item("a", "22")));
+    let record = p.read_log(w.seq, 1).unwrap().remove(0);
+    assert_eq!(record.old_size, Some(old_size as u32));
+    assert_eq!(
+        shoal_types::codec::decode_item(&record.old_image).unwrap(),
+        item("a", "1")
+    );
+    let stats = p.stats();
+    assert_eq!(stats.items, 1);
+    assert_eq!(stats.bytes, size("22") as u64);
+
+    let seen = Arc::new(SeesOld(Mutex::new(Vec::new())));
+    p.set_derived(Some(seen.clone()));
+    let w = update(&p, "22", "333");
+    assert_eq!(
+        w.old,
+        Some(item("a", "22")),
+        "copied for the derived entries"
+    );
+    assert_eq!(*seen.0.lock().unwrap(), vec![Some(item("a", "22"))]);
+}
+
 /// `decide` sees the item as the write lock leaves it: concurrent read-modify-writes of
 /// the same items (two keys at one point) lose no update. (A read of the item before the
 /// lock, kept without checking that no write came between, fails this.)
@@ -271,8 +323,8 @@ fn concurrent_read_modify_writes_lose_no_update() {
     in_threads(8, |_| {
         for i in 0..200 {
             let k = if i % 2 == 0 { "a" } else { "b" };
-            p.write(5, k.as_bytes(), |old| {
-                let n = counter(old) + 1;
+            p.write(5, k.as_bytes(), |current| {
+                let n = counter(current.item()) + 1;
                 Ok::<_, shoal_storage::Error>(Change::Put(item(k, &n.to_string())))
             })
             .unwrap();

@@ -336,12 +336,16 @@ pub async fn batch_write_item(node: &Node, body: &Value) -> ApiResult<Value> {
                         continue;
                     }
                     let mut c = Consumed::default();
-                    let written = partition.write(point, &suffix, |old| {
+                    let written = partition.write(point, &suffix, |current| {
                         let new = match &change {
                             Change::Put(i) => Some(i),
                             _ => None,
                         };
-                        c = capacity::admit_write(&table, old, new)?;
+                        let larger = current
+                            .size()
+                            .unwrap_or(0)
+                            .max(new.map(size::item_size).unwrap_or(0));
+                        c = capacity::admit_write(&table, current.item(), new, larger)?;
                         Ok::<_, ApiError>(change)
                     });
                     let written = match written {

@@ -196,10 +196,15 @@ impl Consumed {
 
 /// What an item write from `old` to `new` (`None`: no item) consumes: the larger image
 /// on the table (at least one unit, even for a delete of nothing), and each index's
-/// entry writes.
-pub fn write_consumed(table: &Table, old: Option<&Item>, new: Option<&Item>) -> Consumed {
-    let size_of = |i: Option<&Item>| i.map(size::item_size).unwrap_or(0);
-    let mut c = Consumed::writes(write_units(size_of(old).max(size_of(new))));
+/// entry writes. `larger`: the larger of the two items' sizes (0 when neither exists),
+/// which the write path knows already.
+pub fn write_consumed(
+    table: &Table,
+    old: Option<&Item>,
+    new: Option<&Item>,
+    larger: usize,
+) -> Consumed {
+    let mut c = Consumed::writes(write_units(larger));
     for d in &table.indexes.defs {
         c.add_index(&d.meta.name, d.meta.id, d.local, d.write_units(old, new));
     }
@@ -209,8 +214,13 @@ pub fn write_consumed(table: &Table, old: Option<&Item>, new: Option<&Item>) -> 
 /// Prices an item write from `old` to `new` and admits it on the global indexes it
 /// writes to: refused when any has no write capacity left. Call it where `old` is
 /// current, i.e. under the partition's write lock.
-pub fn admit_write(table: &Table, old: Option<&Item>, new: Option<&Item>) -> ApiResult<Consumed> {
-    let c = write_consumed(table, old, new);
+pub fn admit_write(
+    table: &Table,
+    old: Option<&Item>,
+    new: Option<&Item>,
+    larger: usize,
+) -> ApiResult<Consumed> {
+    let c = write_consumed(table, old, new, larger);
     table
         .index_throughput
         .admit_write(c.global().map(|(id, _)| id))?;
@@ -249,7 +259,7 @@ pub fn write_units(bytes: usize) -> f64 {
 /// NOTE: that TTL's index deletions cost index write units is the brief of issue 5;
 /// DynamoDB documents TTL deletions as free and is not explicit about the indexes.
 pub fn charge_expiry(table: &Table, pid: u64, old: Option<&Item>) {
-    let mut c = write_consumed(table, old, None);
+    let mut c = write_consumed(table, old, None, old.map(size::item_size).unwrap_or(0));
     c.table = 0.0;
     if c.indexes.is_empty() {
         return;

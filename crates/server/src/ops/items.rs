@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 use shoal_expr::{Condition, ExpressionContext, Path, Projection, Update};
-use shoal_storage::{Change, Written};
+use shoal_storage::{Change, Current, Written};
 use shoal_types::{codec, json, key, size, AttributeValue, Item, MAX_ITEM_SIZE};
 
 use super::capacity::{self, read_units, Consumed, ReturnConsumed};
@@ -298,12 +298,22 @@ fn write_response(
     Value::Object(out)
 }
 
+/// What a write operation decided, under the partition's write lock.
+struct Decision {
+    /// The new item, or `None` to delete.
+    new: Option<Item>,
+    /// The new item's DynamoDB size (0 for a delete).
+    size: usize,
+    /// The document paths it changed (UpdateItem's `UPDATED_*` return values).
+    paths: Vec<Path>,
+}
+
 /// The shared path of PutItem, DeleteItem and UpdateItem: admission against the
 /// partition's capacity, then, under the partition's write lock, the condition, the
-/// operation's decision (`decide` gets the current item and returns the new one, or
-/// `None` to delete, and the document paths it changed), the admission on the global
-/// indexes the write changes, the item-collection check, and the logged write; then the
-/// group-commit wait and the capacity charge of the table and its indexes.
+/// operation's decision (`decide` gets the current item, which it may take when nothing
+/// after it reads the old item: no index, no old return values), the admission on the
+/// global indexes the write changes, the item-collection check, and the logged write;
+/// then the group-commit wait and the capacity charge of the table and its indexes.
 async fn commit_write(
     node: &Node,
     table: &Arc<Table>,
@@ -311,7 +321,7 @@ async fn commit_write(
     (point, suffix): (u64, Vec<u8>),
     condition: Option<Condition>,
     all_old_on_fail: bool,
-    decide: impl FnOnce(Option<&Item>) -> ApiResult<(Option<Item>, Vec<Path>)> + Send + 'static,
+    decide: impl FnOnce(&mut Current) -> ApiResult<Decision> + Send + 'static,
 ) -> ApiResult<((Written, Consumed), Vec<Path>, Option<u64>)> {
     let partition = Arc::clone(table.route(point));
     let pid = partition.desc().id;
@@ -322,13 +332,19 @@ async fn commit_write(
         let mut paths = Vec::new();
         let mut collection = None;
         let mut consumed = Consumed::default();
-        let written = partition.write(point, &suffix, |old| {
-            check_condition(condition.as_ref(), old, all_old_on_fail)?;
-            let (new, changed) = decide(old)?;
+        let written = partition.write(point, &suffix, |current| {
+            check_condition(condition.as_ref(), current.item(), all_old_on_fail)?;
+            let old_size = current.size().unwrap_or(0);
+            let Decision {
+                new,
+                size,
+                paths: changed,
+            } = decide(current)?;
             paths = changed;
+            let old = current.item();
             // Before `track`, which records the collection's new size: nothing may
             // refuse the write after it.
-            consumed = capacity::admit_write(&t, old, new.as_ref())?;
+            consumed = capacity::admit_write(&t, old, new.as_ref(), old_size.max(size))?;
             collection = track(&t, &partition, limit, &pk, old, new.as_ref())?;
             Ok::<_, ApiError>(match new {
                 Some(item) => Change::Put(item),
@@ -385,7 +401,8 @@ pub async fn put_item(node: &Node, body: &Value, parsed: Option<Item>) -> ApiRes
     )?;
     table.schema.validate_item_key(&item)?;
     table.indexes.validate_item(&item)?;
-    if size::item_size(&item) > MAX_ITEM_SIZE {
+    let size = size::item_size(&item);
+    if size > MAX_ITEM_SIZE {
         return Err(ApiError::Validation(
             "Item size has exceeded the maximum allowed size".into(),
         ));
@@ -400,7 +417,13 @@ pub async fn put_item(node: &Node, body: &Value, parsed: Option<Item>) -> ApiRes
         (point, suffix),
         ex.condition,
         common.all_old_on_fail,
-        move |_| Ok((Some(item), Vec::new())),
+        move |_| {
+            Ok(Decision {
+                new: Some(item),
+                size,
+                paths: Vec::new(),
+            })
+        },
     )
     .await?;
     Ok(write_response(&table, &common, written, &[], collection))
@@ -437,7 +460,13 @@ pub async fn delete_item(node: &Node, body: &Value, key: Option<Item>) -> ApiRes
         (point, suffix),
         ex.condition,
         common.all_old_on_fail,
-        |_| Ok((None, Vec::new())),
+        |_| {
+            Ok(Decision {
+                new: None,
+                size: 0,
+                paths: Vec::new(),
+            })
+        },
     )
     .await?;
     Ok(write_response(&table, &common, written, &[], collection))
@@ -467,22 +496,38 @@ pub async fn update_item(node: &Node, body: &Value, key: Option<Item>) -> ApiRes
         },
     )?;
     let indexes = Arc::clone(&table.indexes);
+    // Building the new item from the old one itself saves a copy of every attribute,
+    // when nothing reads the old item after the update: the indexes price and maintain
+    // their entries from it, and these return values answer with it.
+    let take_old = indexes.defs.is_empty()
+        && !matches!(
+            common.return_values.as_deref(),
+            Some("ALL_OLD" | "UPDATED_OLD")
+        );
     let update = ex.update;
-    let start = key_item.clone();
+    let pk = partition_key(&table, &key_item)?;
+    // An item the update creates starts from its key.
+    let start = key_item;
     let (written, paths, collection) = commit_write(
         node,
         &table,
-        partition_key(&table, &key_item)?,
+        pk,
         (point, suffix),
         ex.condition,
         common.all_old_on_fail,
-        move |old| {
-            let mut item = old.cloned().unwrap_or(start);
+        move |current| {
+            let old = if take_old {
+                current.take()
+            } else {
+                current.item().cloned()
+            };
+            let mut item = old.unwrap_or(start);
             let mut paths = Vec::new();
             if let Some(u) = &update {
                 paths = u.apply(&mut item)?;
             }
-            if size::item_size(&item) > MAX_ITEM_SIZE {
+            let size = size::item_size(&item);
+            if size > MAX_ITEM_SIZE {
                 return Err(ApiError::Validation(
                     "Item size to update has exceeded the maximum allowed size".into(),
                 ));
@@ -495,7 +540,11 @@ pub async fn update_item(node: &Node, body: &Value, key: Option<Item>) -> ApiRes
                 ));
             }
             indexes.validate_item(&item)?;
-            Ok((Some(item), paths))
+            Ok(Decision {
+                new: Some(item),
+                size,
+                paths,
+            })
         },
     )
     .await?;
