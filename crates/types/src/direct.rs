@@ -244,3 +244,7 @@ impl<'de, S: DeserializeSeed<'de> + Copy> Visitor<'de> for SetSeed<S> {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+#[path = "direct_test.rs"]
+mod tests;
