@@ -12,7 +12,7 @@ use crate::condition::Condition;
 use crate::error::{validation, ExprKind, Result};
 use crate::key_condition::KeyCondition;
 use crate::projection::Projection;
-use crate::resolve::{Placeholders, Resolver};
+use crate::resolve::{Placeholders, Resolver, Table};
 use crate::update::Update;
 
 /// One request's `ExpressionAttributeNames` and `ExpressionAttributeValues`.
@@ -44,6 +44,7 @@ impl ExpressionContext {
             if map.is_empty() {
                 return Err(validation("ExpressionAttributeNames must not be empty"));
             }
+            let mut names = Vec::with_capacity(map.len());
             for (k, v) in map {
                 if !valid_placeholder(k, '#') {
                     return Err(validation(format!(
@@ -60,8 +61,9 @@ impl ExpressionContext {
                         "ExpressionAttributeNames contains invalid value: Empty attribute name for key {k}"
                     )));
                 }
-                ph.names.insert(k.clone(), name.to_owned());
+                names.push((k.clone(), name.to_owned()));
             }
+            ph.names = Table::new(names);
         }
         if let Some(values) = values {
             let Some(map) = values.as_object() else {
@@ -70,6 +72,7 @@ impl ExpressionContext {
             if map.is_empty() {
                 return Err(validation("ExpressionAttributeValues must not be empty"));
             }
+            let mut values = Vec::with_capacity(map.len());
             for (k, v) in map {
                 if !valid_placeholder(k, ':') {
                     return Err(validation(format!(
@@ -85,8 +88,9 @@ impl ExpressionContext {
                         "ExpressionAttributeValues contains invalid value: {msg} for key {k}"
                     ))
                 })?;
-                ph.values.insert(k.clone(), value);
+                values.push((k.clone(), value));
             }
+            ph.values = Table::new(values);
         }
         Ok(ExpressionContext {
             ph,
@@ -170,22 +174,14 @@ impl ExpressionContext {
 
     /// Reports placeholders no expression used (names first, as DynamoDB checks them).
     pub fn finish(self) -> Result<()> {
-        let unused = |all: Vec<&String>, used: &std::collections::HashSet<String>| {
-            let mut keys: Vec<&str> = all
-                .into_iter()
-                .filter(|k| !used.contains(*k))
-                .map(String::as_str)
-                .collect();
-            keys.sort_unstable();
-            keys.join(", ")
-        };
-        let names = unused(self.ph.names.keys().collect(), &self.ph.used_names);
+        // Each table is sorted, so the keys are listed in order.
+        let names = self.ph.names.unused().collect::<Vec<_>>().join(", ");
         if !names.is_empty() {
             return Err(validation(format!(
                 "Value provided in ExpressionAttributeNames unused in expressions: keys: {{{names}}}"
             )));
         }
-        let values = unused(self.ph.values.keys().collect(), &self.ph.used_values);
+        let values = self.ph.values.unused().collect::<Vec<_>>().join(", ");
         if !values.is_empty() {
             return Err(validation(format!(
                 "Value provided in ExpressionAttributeValues unused in expressions: keys: {{{values}}}"
