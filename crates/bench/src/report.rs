@@ -76,6 +76,17 @@ fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
+/// The latencies of every operation of a phase in one histogram (`None` if it has none).
+fn all_operations(phase: &PhaseResult) -> Option<hdrhistogram::Histogram<u64>> {
+    let mut hists = phase.ops.iter().flatten().map(|s| &s.hist);
+    let mut all = hists.next()?.clone();
+    for h in hists {
+        // Every histogram of a run has the same bounds, so adding cannot fail.
+        let _ = all.add(h);
+    }
+    (!all.is_empty()).then_some(all)
+}
+
 fn op_json(stats: &OpStats, phase: &PhaseResult, reference: Option<f64>) -> Value {
     let h = &stats.hist;
     let tput = per_second(h.len(), phase.elapsed);
@@ -234,6 +245,30 @@ impl Report {
             ratio_text(run.throughput()),
             run.elapsed.as_secs_f64()
         );
+        // The reference server's own latencies: what the load generator and this
+        // machine alone put into a percentile, the floor to read the endpoint's against.
+        if let Some((before, after)) = &self.reference {
+            for (name, phase) in [("reference before", before), ("reference after", after)] {
+                let Some(h) = all_operations(phase) else {
+                    continue;
+                };
+                let q = |q: f64| ms(h.value_at_quantile(q));
+                let _ = writeln!(
+                    out,
+                    "{:<18} {:>10} {:>8} {:>10.0} {:>6} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3}",
+                    name,
+                    h.len(),
+                    phase.total_errors,
+                    phase.throughput(),
+                    "-",
+                    q(0.5),
+                    q(0.9),
+                    q(0.99),
+                    q(0.999),
+                    ms(h.max())
+                );
+            }
+        }
         if run.read_misses > 0 {
             let _ = writeln!(
                 out,
@@ -320,5 +355,15 @@ mod tests {
             text.contains("READ") && text.contains("ThrottlingException: 2"),
             "{text}"
         );
+        // The reference server's latencies are printed too, from all its operations.
+        let row = text
+            .lines()
+            .find(|l| l.starts_with("reference after"))
+            .unwrap_or_else(|| panic!("{text}"));
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(cells[2..5], ["1000", "2", "500"], "{row}");
+        let p50: f64 = cells[6].parse().unwrap();
+        assert!((0.49..=0.51).contains(&p50), "{row}");
+        assert!(text.contains("reference before"), "{text}");
     }
 }
