@@ -133,3 +133,32 @@ fn the_cached_image_alone_never_reads_the_engine_and_each_read_counts_once() {
     assert!(p.cached_image(5, b"a").is_none(), "the cache is disabled");
     store.close().unwrap();
 }
+
+#[test]
+fn a_write_replaces_a_cached_image_drops_a_deleted_one_and_caches_nothing_new() {
+    use super::ItemCache;
+    let cache = ItemCache::new(1 << 20);
+    // `table id | point | suffix`; the points put the two keys in different shards.
+    let key = |point: u64, k: &str| {
+        let mut key = 7u64.to_be_bytes().to_vec();
+        key.extend_from_slice(&point.to_be_bytes());
+        key.extend_from_slice(k.as_bytes());
+        key
+    };
+    let (a, b) = (key(1 << 9, "a"), key(2 << 9, "b"));
+    let stamp = cache.get(&a).unwrap_err().unwrap();
+    cache.fill(&a, stamp, b"one");
+    assert_eq!(&*cache.peek(&a).unwrap(), b"one");
+
+    cache.written(&a, Some(b"two"));
+    assert_eq!(&*cache.peek(&a).unwrap(), b"two");
+    cache.written(&b, Some(b"new"));
+    assert!(
+        cache.peek(&b).is_none(),
+        "a write does not cache a key reads never asked for"
+    );
+    assert_eq!(cache.stats().entries, 1);
+    cache.written(&a, None);
+    assert!(cache.peek(&a).is_none());
+    assert_eq!(cache.stats().entries, 0);
+}

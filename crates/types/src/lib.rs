@@ -22,6 +22,7 @@
 pub mod codec;
 pub mod direct;
 pub mod error;
+pub mod hash;
 pub mod json;
 pub mod key;
 pub mod number;
