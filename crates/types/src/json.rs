@@ -541,11 +541,26 @@ fn write_escaped(bytes: &[u8], mut utf8_checked: bool, out: &mut Vec<u8>) -> boo
 /// each of them, so whole 8-byte words are tested at once: `(w - splat(n)) & !w &
 /// splat(0x80)` is nonzero exactly when some byte of `w` is below n (n <= 128), and a byte
 /// equal to `b` is a zero byte of `w ^ splat(b)`.
+///
+/// Long runs go 32 bytes at a time first: a test of each byte of a fixed-size chunk,
+/// or-ed together without a branch, which the compiler turns into vector compares (two
+/// 16-byte vectors with SSE2), about three times fewer instructions per byte than the
+/// words.
 fn next_special(bytes: &[u8], from: usize, non_ascii: bool) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
     let high = if non_ascii { HIGH } else { 0 };
+    let high_byte = high as u8;
     let mut i = from;
+    while let Some(chunk) = bytes.get(i..i + 32) {
+        let hit = chunk.iter().fold(0u8, |hit, &b| {
+            hit | u8::from((b < 0x20) | (b == b'"') | (b == b'\\') | (b & high_byte != 0))
+        });
+        if hit != 0 {
+            break;
+        }
+        i += 32;
+    }
     while let Some(word) = bytes.get(i..i + 8) {
         let mut buf = [0u8; 8];
         buf.copy_from_slice(word);

@@ -427,15 +427,20 @@ fn direct_writer_matches_serde_json() {
 
 #[test]
 fn string_escaping_matches_serde_json_at_every_offset() {
-    // The writer tests eight bytes at a time; put each byte that needs escaping (and its
-    // neighbours in value, which must not) at every offset of strings around that width.
+    // The writer tests 32 and eight bytes at a time; put each byte that needs escaping
+    // (and its neighbours in value, which must not) at every offset of strings around
+    // those widths.
     let specials = [
         "\u{0}", "\u{1f}", " ", "!", "\"", "#", "[", "\\", "]", "\u{7f}", "é", "\n", "😀",
     ];
-    for len in 0..24 {
+    for len in 0..72 {
         for at in 0..=len {
             for special in specials {
-                let mut s: String = "abcdefghijklmnopqrstuvwxyz".chars().take(len).collect();
+                let mut s: String = "abcdefghijklmnopqrstuvwxyz"
+                    .repeat(3)
+                    .chars()
+                    .take(len)
+                    .collect();
                 s.insert_str(at, special);
                 let mut out = Vec::new();
                 write_json_str(&s, &mut out);
@@ -459,6 +464,8 @@ fn stored_text_is_checked_as_utf8_while_escaped() {
         "abcdefghé",
         "abcdefgh\"é\\",
         "😀abcdefghijklmnop\u{1}",
+        "abcdefghijklmnopqrstuvwxyzabcdefé\"",
+        "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz😀abcdefghijklmnop\n",
     ] {
         let (mut text, mut string) = (Vec::new(), Vec::new());
         assert!(write_json_text(s.as_bytes(), &mut text), "{s:?}");
@@ -467,13 +474,16 @@ fn stored_text_is_checked_as_utf8_while_escaped() {
     }
     // Not UTF-8 before, at or after a word boundary, after valid non-ASCII text, and a
     // char cut short at the end.
-    let bad: [&[u8]; 6] = [
+    let bad: [&[u8]; 9] = [
         b"\xff",
         b"abcdefgh\xff",
         b"abc\x80defghijk",
         "é".as_bytes().split_last().unwrap().1,
         b"\xc3\xa9abcdefgh\xc3",
         b"abcdefghijklmnop\xed\xa0\x80",
+        b"abcdefghijklmnopqrstuvwxyzabcdef\xff",
+        b"abcdefghijklmnopqrstuvwxyzabcde\xffghijklmnopqrstuvwxyzabcdefghijklmnop",
+        b"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz\xc3\xa9abcdefghijk\xc3",
     ];
     for bytes in bad {
         assert!(!write_json_text(bytes, &mut Vec::new()), "{bytes:?}");
