@@ -261,12 +261,16 @@ fn write_response(
     paths: &[Path],
     collection: Option<u64>,
 ) -> Value {
-    let key_of = |i: &Item| i.get(&table.schema.partition.name).cloned();
-    let pk = written
-        .new
-        .as_ref()
-        .or(written.old.as_ref())
-        .and_then(key_of);
+    // Only ItemCollectionMetrics names the partition key: looked up (and copied) only
+    // when it is asked for.
+    let pk = match (common.return_icm, collection) {
+        (true, Some(_)) => written
+            .new
+            .as_ref()
+            .or(written.old.as_ref())
+            .and_then(|i| i.get(&table.schema.partition.name).cloned()),
+        _ => None,
+    };
     let attributes = match common.return_values.as_deref() {
         Some("ALL_OLD") => written.old,
         Some("ALL_NEW") => written.new,
