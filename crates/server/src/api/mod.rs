@@ -396,8 +396,8 @@ where
 /// A body's data frames as one `Bytes`; trailers are ignored. Nearly every request body
 /// arrives as one frame, which is returned as it is: `BodyExt::collect` put even that one
 /// in a `VecDeque` of frames, an allocation (and, when nothing else used its size, a
-/// fresh allocator page) per request, ~10% of a GetItem's instructions (bench/README.md,
-/// twentieth round).
+/// fresh allocator page) per request, up to 7% of a GetItem's instructions
+/// (bench/README.md, twentieth round).
 async fn collect<B: hyper::body::Body<Data = Bytes>>(body: B) -> Result<Bytes, B::Error> {
     let mut body = std::pin::pin!(body);
     let mut first = Bytes::new();
