@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::ops::Bound;
 
 use parking_lot::Mutex;
-use shoal_storage::{prefix_successor, Partition};
+use shoal_storage::{keys, prefix_successor, Partition};
 use shoal_types::{key, size, AttributeValue, Item, KeySchema};
 
 use crate::index::TableIndexes;
@@ -46,8 +46,7 @@ fn pk_key(table_id: u64, schema: &KeySchema, pk: &AttributeValue) -> Vec<u8> {
         partition: schema.partition.clone(),
         sort: None,
     };
-    let mut k = table_id.to_be_bytes().to_vec();
-    k.extend_from_slice(&key::point(pk).to_be_bytes());
+    let mut k = keys::point_prefix(table_id, key::point(pk));
     k.extend_from_slice(&key::encode_item_key(&pk_only, &one));
     k
 }

@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use shoal_admission::units;
-use shoal_storage::{prefix_successor, Derived, DerivedWrite};
+use shoal_storage::{keys, prefix_successor, Derived, DerivedWrite};
 use shoal_types::key::KeyAttr;
 use shoal_types::{codec, key, size, AttributeValue, Item, KeySchema};
 
@@ -130,8 +130,7 @@ impl IndexDef {
 
     /// `index id | point | partition key`: the prefix of one index partition key's entries.
     pub fn partition_prefix(&self, pk: &AttributeValue) -> Vec<u8> {
-        let mut k = self.meta.id.to_be_bytes().to_vec();
-        k.extend_from_slice(&key::point(pk).to_be_bytes());
+        let mut k = keys::point_prefix(self.meta.id, key::point(pk));
         let pk_only = KeySchema {
             partition: self.schema.partition.clone(),
             sort: None,
@@ -339,7 +338,7 @@ impl TableIndexes {
 
 fn recount_def(d: &IndexDef, store: &shoal_storage::Store) -> anyhow::Result<()> {
     {
-        let prefix = d.meta.id.to_be_bytes();
+        let prefix = keys::Owner::new(d.meta.id);
         let upper = prefix_successor(&prefix);
         let (mut n, mut b) = (0i64, 0i64);
         let mut err = None;

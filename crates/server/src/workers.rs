@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use shoal_storage::Change;
+use shoal_storage::{keys, Change};
 use shoal_types::AttributeValue;
 use tokio::sync::watch;
 
@@ -111,9 +111,7 @@ fn resume_at(
 ) -> (&Arc<shoal_storage::Partition>, Option<Vec<u8>>) {
     let at = after
         .as_deref()
-        .and_then(|k| k.get(8..16))
-        .and_then(|s| <[u8; 8]>::try_from(s).ok())
-        .map(u64::from_be_bytes)
+        .and_then(keys::point_of_data_key)
         .unwrap_or(point);
     (table.route(at), after)
 }
@@ -179,14 +177,9 @@ impl Worker for TtlWorker {
             if !expired(item, &attr, now) {
                 continue;
             }
-            let Some(point) = data_key
-                .get(8..16)
-                .and_then(|s| <[u8; 8]>::try_from(s).ok())
-                .map(u64::from_be_bytes)
-            else {
+            let Some(keys::DataKey { point, suffix, .. }) = keys::split_data_key(data_key) else {
                 continue;
             };
-            let suffix = data_key.get(16..).unwrap_or_default();
             let r = partition.write(point, suffix, |cur| match cur.item() {
                 Some(cur) if expired(cur, &attr, now) => Ok(Change::Expire),
                 _ => Err(SkipWrite),
@@ -370,7 +363,10 @@ impl Worker for IndexWorker {
         };
         let name = table.meta.name.clone();
         if ix.status == "DELETING" {
-            let removed = node.catalog.store().purge_prefix(&ix.id.to_be_bytes())?;
+            let removed = node
+                .catalog
+                .store()
+                .purge_prefix(&keys::Owner::new(ix.id))?;
             node.catalog
                 .update(&name, &node.admission, |m| {
                     m.gsis.retain(|g| g.id != ix.id);

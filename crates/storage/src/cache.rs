@@ -131,7 +131,7 @@ impl ItemCache {
         }
         // Data keys are `table | point | suffix` and points are hashes: their bits spread
         // keys evenly. A key too short to hold a point goes to shard 0.
-        let point = crate::partition::point_of_data_key(key).unwrap_or(0);
+        let point = crate::keys::point_of_data_key(key).unwrap_or(0);
         Some((point >> 9) as usize % self.shards.len())
     }
 

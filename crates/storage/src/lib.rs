@@ -10,7 +10,7 @@
 //! cover every partition):
 //!
 //! ```text
-//! data: table_or_index_id u64 BE | point u64 BE | item key suffix  -> encoded item
+//! data: table_or_index_id (keys.rs) | point u64 BE | item key suffix -> encoded item
 //! log:  partition_id u64 BE | sequence u64 BE                      -> log record (log.rs)
 //! meta: opaque keys owned by the server's catalog, plus "stats/<partition id>"
 //! ```
@@ -39,6 +39,7 @@ mod cache;
 mod durability;
 mod error;
 mod journal;
+pub mod keys;
 mod log;
 mod partition;
 mod split;

@@ -14,6 +14,7 @@ use std::sync::{Arc, OnceLock};
 use parking_lot::{Mutex, RwLock};
 use shoal_types::{codec, size, Item};
 
+use crate::keys::{self, point_of_data_key};
 use crate::log::{log_key, LogOp, LogRecord, NewRecord};
 use crate::store::Inner;
 use crate::{Result, Ticket};
@@ -353,11 +354,7 @@ impl Partition {
 
     /// The full data key of an item: `table id | point | key suffix`.
     pub fn data_key(&self, point: u64, suffix: &[u8]) -> Vec<u8> {
-        let mut k = Vec::with_capacity(16 + suffix.len());
-        k.extend_from_slice(&self.desc.table_id.to_be_bytes());
-        k.extend_from_slice(&point.to_be_bytes());
-        k.extend_from_slice(suffix);
-        k
+        keys::data_key(self.desc.table_id, point, suffix)
     }
 
     /// Reads the latest committed item at the key (through the item cache).
@@ -491,7 +488,9 @@ impl Partition {
         NewRecord {
             op,
             timestamp_micros: now_micros(),
-            key: key.get(8..).unwrap_or_default(),
+            key: keys::split_data_key(&key)
+                .map(|k| k.within_owner)
+                .unwrap_or_default(),
             old_size,
             new_size,
             new_image: if self.desc.log_new_images {
@@ -561,8 +560,7 @@ impl Partition {
     /// the start of the partition's range).
     pub fn scan(&self, after: Option<&[u8]>, limit: usize) -> Result<ScanBatch> {
         let lo = self.data_key(self.desc.start, &[]);
-        let mut hi = self.desc.table_id.to_be_bytes().to_vec();
-        hi.extend_from_slice(&self.desc.end.to_be_bytes());
+        let hi = keys::point_prefix(self.desc.table_id, self.desc.end);
         // Every key of the range starts with table|point; the successor of `table|end`
         // as a prefix is its increment, or the next table id when `end` is u64::MAX.
         let upper = prefix_successor(&hi);
@@ -657,13 +655,6 @@ const POINT_SLOTS: usize = 512;
 fn point_slot(point: u64) -> usize {
     // Points are hashes, so their low bits are evenly spread.
     (point as usize) & (POINT_SLOTS - 1)
-}
-
-/// The point of a data key (`table id | point | suffix`).
-pub(crate) fn point_of_data_key(key: &[u8]) -> Option<u64> {
-    key.get(8..16)
-        .and_then(|s| <[u8; 8]>::try_from(s).ok())
-        .map(u64::from_be_bytes)
 }
 
 /// The smallest byte string greater than every string with this prefix, if any.

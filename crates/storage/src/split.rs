@@ -36,9 +36,8 @@ use std::sync::Arc;
 use fjall::Readable;
 use shoal_types::codec;
 
-use crate::partition::{
-    point_of_data_key, prefix_successor, Partition, PartitionDesc, PartitionStats,
-};
+use crate::keys::{self, point_of_data_key};
+use crate::partition::{prefix_successor, Partition, PartitionDesc, PartitionStats};
 use crate::store::{stats_entry, Store};
 use crate::{Error, Result};
 
@@ -204,10 +203,8 @@ fn count_range(
     d: &PartitionDesc,
 ) -> Result<PartitionStats> {
     let inner = store.inner();
-    let mut lo = d.table_id.to_be_bytes().to_vec();
-    lo.extend_from_slice(&d.start.to_be_bytes());
-    let mut hi = d.table_id.to_be_bytes().to_vec();
-    hi.extend_from_slice(&d.end.to_be_bytes());
+    let lo = keys::point_prefix(d.table_id, d.start);
+    let hi = keys::point_prefix(d.table_id, d.end);
     let iter = match prefix_successor(&hi) {
         Some(upper) => snapshot.range(&inner.data, lo.as_slice()..upper.as_slice()),
         None => snapshot.range(&inner.data, lo.as_slice()..),

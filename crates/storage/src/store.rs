@@ -1,5 +1,6 @@
 //! [`Store`]: the node's one fjall database, its keyspaces, and the group committer.
 
+use std::ops::Bound;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -8,6 +9,7 @@ use parking_lot::{Mutex, RwLock};
 
 use crate::cache::{ItemCache, ItemCacheStats};
 use crate::journal::JournalSync;
+use crate::keys;
 use crate::log::{log_key, LogRecord};
 use crate::partition::{prefix_successor, Partition, PartitionDesc, PartitionStats};
 use crate::{Durability, Error, Result};
@@ -142,6 +144,16 @@ pub struct Store {
 const STATS_PREFIX: &[u8] = b"stats/";
 const DELETE_CHUNK: usize = 1024;
 
+/// The meta entry that names the data keyspace's key layout. A data directory written
+/// before it existed has none and owners of 8 bytes big-endian (layout 1).
+const KEY_LAYOUT: &[u8] = b"layout/data-keys";
+/// Owners in keys.rs's variable-length code.
+const KEY_LAYOUT_VERSION: u8 = 2;
+/// Entries moved per batch when a data directory is brought to the current layout, and
+/// the bytes at which a batch ends early (entries hold items of up to 400 KB).
+const MIGRATE_CHUNK: usize = 1024;
+const MIGRATE_CHUNK_BYTES: usize = 8 << 20;
+
 impl Store {
     /// Opens (or creates) the database and starts the group committer thread.
     pub fn open(config: StoreConfig) -> Result<Store> {
@@ -165,6 +177,7 @@ impl Store {
             items: ItemCache::new(config.item_cache_bytes),
             journal_gate: RwLock::new(()),
         });
+        migrate_keys(&inner)?;
         let committer_inner = Arc::clone(&inner);
         let handle = std::thread::Builder::new()
             .name("shoal-commit".into())
@@ -301,11 +314,9 @@ impl Store {
     /// Removes every item, log record and checkpoint of a partition (after its table
     /// was deleted). Safe to call again after a crash part way.
     pub fn purge_partition(&self, desc: &PartitionDesc) -> Result<u64> {
-        let mut lo = desc.table_id.to_be_bytes().to_vec();
-        lo.extend_from_slice(&desc.start.to_be_bytes());
-        let mut hi_prefix = desc.table_id.to_be_bytes().to_vec();
-        hi_prefix.extend_from_slice(&desc.end.to_be_bytes());
-        let hi = prefix_successor(&hi_prefix).unwrap_or_else(|| vec![0xff; 17]);
+        let lo = keys::point_prefix(desc.table_id, desc.start);
+        let hi_prefix = keys::point_prefix(desc.table_id, desc.end);
+        let hi = prefix_successor(&hi_prefix).unwrap_or_else(|| vec![0xff; hi_prefix.len() + 1]);
         let mut n = self.delete_range(&self.inner.data, &lo, &hi)?;
         self.inner.items.clear();
         n += self.delete_range(
@@ -423,6 +434,85 @@ impl Store {
     }
 }
 
+/// Brings a data directory written with the first key layout (8-byte big-endian owners)
+/// to keys.rs's layout, then records the layout; a new directory is only marked. Runs at
+/// open, before the committer and before any partition is read.
+///
+/// Resumable: each chunk moves its entries in one batch (the new key in, the old out), and
+/// the first layout's keys are exactly the keys that start with a zero byte (keys.rs,
+/// invariant 3), so a run cut short by a crash leaves keys that the next run either
+/// moves or leaves alone. The layout is recorded only after the moved entries are synced.
+fn migrate_keys(inner: &Inner) -> Result<()> {
+    match inner.meta.get(KEY_LAYOUT)? {
+        Some(v) if *v == [KEY_LAYOUT_VERSION] => return Ok(()),
+        Some(v) => {
+            let layout = match &*v {
+                [n] => n.to_string(),
+                other => format!("{other:02x?}"),
+            };
+            return Err(Error::Corrupt(format!(
+                "the data directory's keys are in layout {layout}; this shoal reads layout \
+                 {KEY_LAYOUT_VERSION} (and upgrades layout 1)"
+            )));
+        }
+        None => {}
+    }
+    let first_layout_end: &[u8] = &[1];
+    let mut after: Option<Vec<u8>> = None;
+    let mut moved = 0u64;
+    loop {
+        let lower = match &after {
+            Some(a) => Bound::Excluded(a.as_slice()),
+            None => Bound::Included(&[0u8][..]),
+        };
+        let mut chunk = Vec::new();
+        let mut bytes = 0;
+        for guard in inner
+            .data
+            .range::<&[u8], _>((lower, Bound::Excluded(first_layout_end)))
+        {
+            let (k, v) = guard.into_inner()?;
+            bytes += k.len() + v.len();
+            chunk.push((k, v));
+            if chunk.len() >= MIGRATE_CHUNK || bytes >= MIGRATE_CHUNK_BYTES {
+                break;
+            }
+        }
+        let Some((last, _)) = chunk.last() else {
+            break;
+        };
+        after = Some(last.to_vec());
+        let mut batch = inner.db.batch();
+        for (old, v) in &chunk {
+            let owner = old
+                .get(..8)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map(u64::from_be_bytes)
+                .filter(|&id| id > 0)
+                .ok_or_else(|| {
+                    Error::Corrupt(format!("data key {old:02x?} has no owner of layout 1"))
+                })?;
+            let mut new = keys::Owner::new(owner).to_vec();
+            new.extend_from_slice(&old[8..]);
+            batch.insert(&inner.data, new, v.clone());
+            batch.remove(&inner.data, old.clone());
+        }
+        inner.commit(batch)?;
+        moved += chunk.len() as u64;
+    }
+    if moved > 0 {
+        inner.db.persist(PersistMode::SyncAll)?;
+        tracing::info!(
+            entries = moved,
+            "data keys moved to key layout {KEY_LAYOUT_VERSION}"
+        );
+    }
+    let mut batch = inner.db.batch().durability(Some(PersistMode::SyncAll));
+    batch.insert(&inner.meta, KEY_LAYOUT, [KEY_LAYOUT_VERSION]);
+    inner.commit(batch)?;
+    Ok(())
+}
+
 /// The checkpoint entry of a partition's statistics.
 pub(crate) fn stats_entry(partition_id: u64, stats: &PartitionStats) -> (Vec<u8>, Option<Vec<u8>>) {
     let mut v = Vec::with_capacity(24);
@@ -452,3 +542,7 @@ fn stats_key(partition_id: u64) -> Vec<u8> {
     k.extend_from_slice(&partition_id.to_be_bytes());
     k
 }
+
+#[cfg(test)]
+#[path = "store_test.rs"]
+mod tests;

@@ -361,7 +361,7 @@ fn count(p: &shoal_storage::Partition) -> (u64, u64) {
         let b = p.scan(after.as_deref(), 500).unwrap();
         n += b.items.len() as u64;
         for (k, item) in &b.items {
-            let point = u64::from_be_bytes(k[8..16].try_into().unwrap());
+            let point = shoal_storage::keys::point_of_data_key(k).unwrap();
             assert!(p.contains(point));
             bytes += shoal_types::size::item_size(item) as u64;
         }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 use shoal_expr::{Condition, ExpressionContext, KeyCondition, Projection, SortCondition};
-use shoal_storage::{prefix_successor, Ticket};
+use shoal_storage::{keys, prefix_successor, Ticket};
 use shoal_types::{json as vjson, key, size, AttributeValue, Item, KeySchema};
 
 use super::capacity::{read_units, Consumed, ReturnConsumed};
@@ -593,9 +593,11 @@ fn data_key(table: &Table, key_item: &Item) -> ApiResult<(u64, Vec<u8>)> {
         .get(&table.schema.partition.name)
         .ok_or_else(|| ApiError::internal("key without partition key"))?;
     let point = key::point(pk);
-    let mut k = table.meta.id.to_be_bytes().to_vec();
-    k.extend_from_slice(&point.to_be_bytes());
-    k.extend_from_slice(&key::encode_item_key(&table.schema, key_item));
+    let k = keys::data_key(
+        table.meta.id,
+        point,
+        &key::encode_item_key(&table.schema, key_item),
+    );
     Ok((point, k))
 }
 
@@ -637,8 +639,7 @@ pub async fn query(node: &Node, body: &Value) -> ApiResult<Value> {
                 partition: source.table.schema.partition.clone(),
                 sort: None,
             };
-            let mut prefix = source.table.meta.id.to_be_bytes().to_vec();
-            prefix.extend_from_slice(&point.to_be_bytes());
+            let mut prefix = keys::point_prefix(source.table.meta.id, point);
             prefix.extend_from_slice(&key::encode_item_key(&pk_only, &pk_item));
             sort_bounds(&prefix, kc.sort.as_ref())
         }
@@ -914,12 +915,10 @@ pub async fn scan(node: &Node, body: &Value) -> ApiResult<Value> {
     let (page, spec, source) = node
         .blocking(move || {
             let mut page = Page::default();
-            let id = source.id().to_be_bytes();
+            let id = source.id();
             let bounds = |lo_point: u64, hi_point: u64| {
-                let mut lo = id.to_vec();
-                lo.extend_from_slice(&lo_point.to_be_bytes());
-                let mut hi = id.to_vec();
-                hi.extend_from_slice(&hi_point.to_be_bytes());
+                let lo = keys::point_prefix(id, lo_point);
+                let hi = keys::point_prefix(id, hi_point);
                 let upper = match prefix_successor(&hi) {
                     Some(h) => Bound::Excluded(h),
                     None => Bound::Unbounded,
