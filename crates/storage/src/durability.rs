@@ -16,7 +16,8 @@
 //! sync it yields its core while writers are still arriving (see [`Durability::gather`]).
 //!
 //! Waiting is a plain [`Future`] so the crate needs no async runtime; the committer wakes
-//! the wakers of every ticket it made durable.
+//! the wakers of every ticket it made durable. Its thread asks the scheduler for short
+//! time slices (sched.rs), so that its wake-ups do not wait behind busy threads.
 
 use std::future::Future;
 use std::pin::Pin;

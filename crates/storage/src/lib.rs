@@ -42,6 +42,7 @@ mod journal;
 pub mod keys;
 mod log;
 mod partition;
+mod sched;
 mod split;
 mod store;
 

@@ -182,6 +182,9 @@ impl Store {
         let handle = std::thread::Builder::new()
             .name("shoal-commit".into())
             .spawn(move || {
+                if !crate::sched::prefer_short_slices() {
+                    tracing::debug!("the committer keeps the scheduler's default time slice");
+                }
                 let mut journal = JournalSync::new(config.path.clone());
                 committer_inner
                     .durability
