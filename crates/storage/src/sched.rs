@@ -8,8 +8,8 @@
 //! cores (32 connections, load generator on the same machine) gave the committer an
 //! average scheduling delay of 0.36-0.47 ms, against 0.06-0.08 ms for the request worker,
 //! on writes whose whole server-side time was about 1.5 ms. With the short slice: 0.21-0.28
-//! ms, and 300k-record loads ran 3-5% faster on average over 21 alternated pairs (15 of
-//! them faster; workload A unchanged within this machine's ±10%).
+//! ms, and 300k-record loads ran 3-8% faster on average over 21 alternated pairs (15 of
+//! them faster; workload A within this machine's spread). bench/README.md has the runs.
 //!
 //! Linux's fair scheduler (EEVDF, since 6.6) lets a thread ask for a shorter time slice
 //! (`sched_setattr` with `sched_runtime` under `SCHED_OTHER`, honoured since 6.12). A
