@@ -18,6 +18,10 @@
 //! policy would need them, and measured slower). Older kernels accept the call and
 //! ignore the slice; other systems keep their scheduler's default.
 //!
+//! A yield moves an EEVDF thread's deadline back by one slice, so with the short slice the
+//! committer's gathering yields (durability.rs) give the core away for less long than
+//! before; restoring the default slice while it gathers measured no different.
+//!
 //! Invariant: this only changes the slice of the calling thread. Its policy and nice
 //! value stay as they were (an operator's `nice` or `chrt` is kept), and a failure only
 //! costs the latency.
